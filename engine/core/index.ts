@@ -1,0 +1,3 @@
+export * from './dim';
+export * from './shape';
+export * from './errors';
