@@ -148,11 +148,6 @@ function constOf(p: Poly): number | undefined {
   if (p.size === 1 && p.has('')) return p.get('');
   return undefined;
 }
-function gcd(a: number, b: number): number {
-  a = Math.abs(a); b = Math.abs(b);
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
 
 /** floor/ceil division; exact when every coefficient divides, else an opaque atom. */
 function divPoly(num: Poly, den: Poly, how: 'floor' | 'ceil'): Poly {

@@ -43,7 +43,7 @@ export const combinatorsLayers = family('combinators', {
   },
   Parallel: {
     summary: 'Runs sublayers side by side, each on its own consecutive span of the stack.',
-    args: [P.layers('sublayers'), P.name()],
+    args: [P.layers('sublayers', 'serial'), P.name()],
     check: (_p, k) => {
       if (k.children.length < 2) construct(`Parallel's sublayers must be a list with at least two elements, got ${k.children.length}`);
       k.children.forEach((a, i) => {
@@ -64,7 +64,7 @@ export const combinatorsLayers = family('combinators', {
   },
   Branch: {
     summary: 'Runs each sublayer on copies of the top of the stack; outputs are concatenated (n_in = max, n_out = sum).',
-    args: [P.layers('layers'), P.name('Branch')],
+    args: [P.layers('layers', 'serial'), P.name('Branch')],
     check: (_p, k) => {
       if (k.children.length === 0) construct('Branch needs at least one layer');
     },
@@ -266,7 +266,7 @@ export const combinatorsLayers = family('combinators', {
   },
   SerialWithSideOutputs: {
     summary: 'A Serial whose layers each also emit n_side_outputs, moved to the bottom of the stack.',
-    args: [P.layers('layers'), P.intOrInts('n_side_outputs', 1, { min: 0 })],
+    args: [P.layers('layers', 'flatten', 'list'), P.intOrInts('n_side_outputs', 1, { min: 0 })],
     expand: (p, _slots, children, kids): ExpandNode => {
       // Mirrors trax.layers.combinators.SerialWithSideOutputs: a Select after each layer.
       const side = (i: number): number => (Array.isArray(p.n_side_outputs) ? p.n_side_outputs[i] : p.n_side_outputs);

@@ -96,6 +96,14 @@ export interface SlotSpec {
 export interface VariadicSpec {
   readonly arg: 'layers';
   readonly name: string;
+  /**
+   * What a Python list among the layers means: 'flatten' (Serial deep-flattens
+   * nested lists into its sublayers) or 'serial' (a lane of Parallel/Branch:
+   * the list is one Serial).
+   */
+  readonly lists?: 'flatten' | 'serial';
+  /** `*layers` (star) or one list argument `layers` (SerialWithSideOutputs(layers, …)) */
+  readonly form?: 'star' | 'list';
   readonly doc?: string;
 }
 export type ArgSpec = ParamSpec | SlotSpec | VariadicSpec;
@@ -227,7 +235,7 @@ export const P = {
   name: (d: string | null = null): ParamSpec => ({ arg: 'param', type: 'str', name: 'name', default: d, nullable: true }),
   slot: (name: string, o: { optional?: boolean; defaultKind?: string; kwOnly?: boolean; doc?: string } = {}): SlotSpec =>
     ({ arg: 'slot', name, ...o }),
-  layers: (name = 'layers'): VariadicSpec => ({ arg: 'layers', name }),
+  layers: (name = 'layers', lists: 'flatten' | 'serial' = 'flatten', form: 'star' | 'list' = 'star'): VariadicSpec => ({ arg: 'layers', name, lists, form }),
 };
 
 /** Initializer call helpers (defaults as the spec gives them). */

@@ -1,7 +1,52 @@
-/** The `pooling` module of the spec. */
-import { family, type SpecNote } from './family';
+/**
+ * The `pooling` module: MaxPool, SumPool, AvgPool (Fn layers over
+ * lax.reduce_window). Windows cover every axis but the first and the last;
+ * (quirk) strides default to 1, not to pool_size.
+ */
+import type { Dim } from '../core/dim';
+import { LayerError } from '../core/errors';
+import { type DType, type ShapeDtype, floatOf, formatShape } from '../core/shape';
+import { type FamilyEntry, family, type SpecNote } from './family';
+import { P, badParam, fixed } from './def';
+import { PADDINGS, windowOutput } from './convolution';
 
-export const poolingLayers = family('pooling', {});
+function fmtTuple(xs: readonly number[]): string {
+  return xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(', ')})`;
+}
+
+function pool(kind: string, summary: string, dtype: (d: DType) => DType): FamilyEntry {
+  return {
+    summary,
+    args: [P.ints('pool_size', [2, 2], { min: 1 }), P.ints('strides', null, { nullable: true, min: 1 }), P.str('padding', 'VALID', { choices: PADDINGS })],
+    check: (p) => {
+      const strides = p.strides as number[] | null;
+      if (strides && strides.length > 0 && strides.length !== p.pool_size.length) {
+        badParam('strides', `${kind}: strides ${fmtTuple(strides)} must have the same length as pool_size ${fmtTuple(p.pool_size)}`, `${p.pool_size.length} strides`);
+      }
+    },
+    arity: fixed(1, 1),
+    infer: ([x]: readonly ShapeDtype[], p) => {
+      const size = p.pool_size as number[];
+      const strides = p.strides as number[] | null;
+      if (x.shape.length !== size.length + 2) {
+        throw new LayerError('rank', `${kind} with pool_size ${fmtTuple(size)} pools ${size.length} window ${size.length === 1 ? 'axis' : 'axes'} between the batch and channel axes, so it needs an input of rank ${size.length + 2}, got shape ${formatShape(x.shape)}`, {
+          expected: `rank ${size.length + 2} (batch, ${size.length} window ${size.length === 1 ? 'axis' : 'axes'}, channels)`,
+        });
+      }
+      const shape: Dim[] = [...x.shape];
+      size.forEach((k, i) => {
+        shape[i + 1] = windowOutput(x.shape[i + 1], k, strides && strides.length ? strides[i] : 1, p.padding, `${kind} on axis ${i + 1}`);
+      });
+      return [{ dtype: dtype(x.dtype), shape }];
+    },
+  };
+}
+
+export const poolingLayers = family('pooling', {
+  MaxPool: pool('MaxPool', 'Max over each window of the axes between batch and channels (SAME pads with -inf); strides default to 1.', (d) => d),
+  SumPool: pool('SumPool', 'Sum over each window of the axes between batch and channels (SAME pads with 0); strides default to 1.', (d) => d),
+  AvgPool: pool('AvgPool', 'Mean over each window of the axes between batch and channels; SAME divides by the count of real (unpadded) elements; strides default to 1.', floatOf),
+});
 
 /** Spec entries of this module that are not catalog kinds, and why. */
 export const poolingNotes: Record<string, SpecNote> = {};
