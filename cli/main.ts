@@ -74,10 +74,8 @@ function reportModelError(io: Io, e: ModelError, json: boolean): number {
 }
 
 function signatures(p: Parsed, model: LoadedModel): ShapeDtype[] {
-  if (p.inputs.length === 0) {
-    if (model.doc.input.length > 0 || model.fromDocument) return model.doc.input;
-    throw new UsageError('give the model input signature with --input SIG, e.g. --input float32[2,3]');
-  }
+  // no --input: the document's (or the code's `# input:` line's) signature; a model that needs inputs then reports it
+  if (p.inputs.length === 0) return model.doc.input;
   return p.inputs.map((s) => {
     try {
       return parseShapeDtype(s);

@@ -190,7 +190,8 @@ function polyEq(a: Poly, b: Poly): boolean {
 
 function wrap(p: Poly): string {
   const s = formatPoly(p);
-  return p.size === 1 && !p.has('') && [...p.values()][0] === 1 ? s : `(${s})`;
+  const bare = constOf(p) !== undefined ? constOf(p)! >= 0 : p.size === 1 && [...p.values()][0] === 1;
+  return bare ? s : `(${s})`;
 }
 
 function monoDegree(m: string): number {

@@ -4,6 +4,7 @@
  */
 import { LayerError } from '../core/errors';
 import { isDType } from '../core/shape';
+import { checkInitializer } from '../layers/initializers';
 import {
   type LayerDef, type ParamSpec, type Params, type PyValue, REQUIRED, isInitCall, isLambda,
 } from '../layers/def';
@@ -93,9 +94,12 @@ export function checkParam(spec: ParamSpec, v: PyValue, kind: string): PyValue {
     case 'dtype':
       if (!isDType(v)) throw bad(spec, kind, v, 'a dtype such as jnp.float32');
       return v;
-    case 'initializer':
+    case 'initializer': {
       if (!isInitCall(v) && !isLambda(v)) throw bad(spec, kind, v, 'an initializer, e.g. tl.initializers.GlorotUniformInitializer()');
+      const e = isInitCall(v) ? checkInitializer(v, spec.name) : null;
+      if (e) throw new LayerError(e.code, `${kind}: ${e.message}`, e.detail);
       return v;
+    }
     case 'lambda':
       if (!isLambda(v)) throw bad(spec, kind, v, 'a lambda');
       return v;

@@ -366,7 +366,7 @@ export function traceDocument(doc: Pick<StrataDocument, 'root' | 'input'>): Docu
   if (a.arity && doc.input.length < a.arity.nIn) {
     root = withError(traceNode(doc.root, null), new LayerError('stack_underflow',
       `the model takes ${a.arity.nIn} inputs, but the input signature has ${doc.input.length}: ${formatStack(doc.input)}`,
-      { expected: `${a.arity.nIn} inputs`, fix: 'add inputs to the model\'s input signature' }), doc.input);
+      { expected: `${a.arity.nIn} inputs`, fix: 'add inputs to the model\'s input signature (strata: --input SIG)' }), doc.input);
   } else if (a.arity) {
     root = traceNode(doc.root, doc.input.slice(0, a.arity.nIn));
     if (root.outputs) output = [...root.outputs, ...doc.input.slice(a.arity.nIn)];

@@ -43,7 +43,7 @@ export function kindOfName(dotted: string): LayerDef | undefined {
   const { prefix, name } = splitName(dotted);
   if (!LAYER_PREFIXES.some((re) => re.test(prefix))) return undefined;
   const def = lookupKind(name);
-  return def && !def.internal ? def : undefined;
+  return def;
 }
 
 /** The `# input: int32[B,L], …` line the printer writes, read back. */
@@ -221,7 +221,8 @@ class Converter {
   literal(e: PyNode, spec: ParamSpec | undefined, kind: string): PyValue {
     const t = spec?.type;
     if (t === 'lambda' || (t === 'initializer' && e.type === 'Lambda')) {
-      if (e.type !== 'Lambda') throw err('bad_param', `${kind}: ${spec!.name} must be a lambda`, e.pos, kind);
+      // a callable: a lambda, or a function named by its dotted path (jnp.max)
+      if (e.type !== 'Lambda' && !(t === 'lambda' && dottedName(e))) throw err('bad_param', `${kind}: ${spec!.name} must be a lambda or a function such as jnp.mean`, e.pos, kind);
       return { $lambda: formatNode(e) };
     }
     if (t === 'initializer') return this.initializer(e, kind, spec!.name);
@@ -245,6 +246,11 @@ class Converter {
   private layerClass(e: PyNode, kind: string, param: string): string {
     const n = dottedName(e);
     const def = n ? kindOfName(n) : undefined;
+    if (!def && n) {
+      // an unknown class name is kept (the trace reports it on the node), like an unknown layer kind
+      const { prefix, name } = splitName(n);
+      if (LAYER_PREFIXES.some((re) => re.test(prefix)) && /^[A-Z]/.test(name)) return name;
+    }
     if (!def) throw err('bad_param', `${kind}: ${param} must be a layer class such as tl.Relu, found ${describe(e)}`, e.pos, kind);
     return def.kind;
   }
