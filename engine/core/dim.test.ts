@@ -21,7 +21,10 @@ describe('symbolic dimensions', () => {
   });
   it('divides exactly where it can, else keeps a readable floor/ceil', () => {
     expect(dimFloorDiv('L*8', 2)).toBe('L*4');
-    expect(dimFloorDiv('B*L', 'L')).toBe('B*L'.length ? dimFloorDiv('B*L', 'L') : 0);
+    expect(dimFloorDiv('B*L', 'L')).toBe('B');
+    expect(dimFloorDiv('B*L*8', 'B*2')).toBe('L*4');
+    expect(dimFloorDiv('B*L+B', 'B')).toBe('L+1');
+    expect(dimFloorDiv('B*L', 'H')).toBe('floor(B*L/H)');
     expect(dimFloorDiv(dimSub('H', 3), 2)).toBe('floor((H-3)/2)');
     expect(dimAdd(dimFloorDiv(dimSub('H', 3), 2), 1)).toBe('floor((H-3)/2)+1');
     expect(dimCeilDiv('H', 2)).toBe('ceil(H/2)');

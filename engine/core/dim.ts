@@ -169,8 +169,25 @@ function divPoly(num: Poly, den: Poly, how: 'floor' | 'ceil'): Poly {
   return atomPoly(`${how}(${wrap(num)}/${wrap(den)})`);
 }
 
+/** num / den when it divides exactly: den a constant multiple of num, or a monomial dividing every term. */
 function quotientByPoly(num: Poly, den: Poly): Poly | undefined {
-  // only handles num = c * den with an integer c
+  if (den.size === 1) {
+    const [[dm, dc]] = [...den.entries()];
+    const datoms = dm === '' ? [] : dm.split('*');
+    const out: Poly = new Map();
+    for (const [m, v] of num) {
+      if (v % dc !== 0) return undefined;
+      const atoms = m === '' ? [] : m.split('*');
+      for (const a of datoms) {
+        const i = atoms.indexOf(a);
+        if (i < 0) return undefined;
+        atoms.splice(i, 1);
+      }
+      out.set(atoms.join('*'), v / dc);
+    }
+    return out;
+  }
+  // num = c * den with an integer c
   let c: number | undefined;
   if (num.size !== den.size) return undefined;
   for (const [m, v] of den) {

@@ -10,7 +10,7 @@
 import { type Dim, dimAdd, dimProd } from '../core/dim';
 import { BugError, type ErrorCode, LayerError, type ModelError, displayPath } from '../core/errors';
 import { type ShapeDtype, formatStack, sameShapeDtype, signatureKey } from '../core/shape';
-import type { Arity, ChildArities, ExpandNode, InferCtx, LayerDef, Params, WeightDecl } from '../layers/def';
+import { type Arity, type ChildArities, type ExpandNode, type InferCtx, type LayerDef, type Params, REQUIRED, type WeightDecl } from '../layers/def';
 import { lookupKind } from '../layers/registry';
 import { type DocNode, type StrataDocument, walkNodes } from './schema';
 import { resolveParams } from './params';
@@ -29,13 +29,15 @@ export interface NodeAnalysis {
   expansion?: DocNode;
 }
 
-const analysisMemo = new WeakMap<DocNode, NodeAnalysis>();
+/** One memo entry per node object: its analysis and its last trace (keyed by its inputs). */
+interface Memo { analysis: NodeAnalysis; key?: string; trace?: NodeTrace }
+const memo = new WeakMap<DocNode, Memo>();
 
 export function analyze(node: DocNode): NodeAnalysis {
-  const hit = analysisMemo.get(node);
-  if (hit) return hit;
+  const hit = memo.get(node);
+  if (hit) return hit.analysis;
   const a = analyzeUncached(node);
-  analysisMemo.set(node, a);
+  memo.set(node, { analysis: a });
   return a;
 }
 
@@ -88,7 +90,9 @@ function analyzeUncached(node: DocNode): NodeAnalysis {
     }
   }
   const kids: ChildArities = { children: childArities, slots: slotArities };
-  const blocking = errors.some((e) => e.code === 'missing_param');
+  // a required parameter without a valid value (missing, or rejected above) leaves nothing to build from
+  const blocking = errors.some((e) => e.code === 'missing_param')
+    || def.args.some((x) => x.arg === 'param' && x.default === REQUIRED && values[x.name] === undefined);
 
   if (def.expand) {
     if (blocking) return { def, params: values, errors, arity: null };
@@ -195,6 +199,8 @@ export interface NodeTrace {
   readonly params: Dim;
   /** errors on this node itself (not its children) */
   readonly errors: NodeErrorData[];
+  /** this subtree holds an error or a weight-sharing reference (the document trace visits only those) */
+  readonly flagged: boolean;
 }
 
 export interface NodeErrorData {
@@ -209,15 +215,14 @@ export interface NodeErrorData {
 /** Thrown inside a combinator's inference when a child's outputs are unknown. */
 class UnknownStack extends Error {}
 
-interface MemoEntry { key: string; trace: NodeTrace }
-const traceMemo = new WeakMap<DocNode, MemoEntry>();
-
 export function traceNode(node: DocNode, inputs: ShapeDtype[] | null): NodeTrace {
   const key = inputs ? signatureKey(inputs) : '?';
-  const hit = traceMemo.get(node);
-  if (hit && hit.key === key) return hit.trace;
+  analyze(node);
+  const m = memo.get(node)!;
+  if (m.trace && m.key === key) return m.trace;
   const t = traceUncached(node, inputs);
-  traceMemo.set(node, { key, trace: t });
+  m.key = key;
+  m.trace = t;
   return t;
 }
 
@@ -332,8 +337,11 @@ function traceUncached(node: DocNode, inputs: ShapeDtype[] | null): NodeTrace {
   for (const c of Object.values(slots)) if (c) params = dimAdd(params, c.params);
   if (expansion) params = dimAdd(params, expansion.params);
 
+  let flagged = errors.length > 0 || !!node.shareWeightsOf || !!expansion?.flagged;
+  for (const c of children) if (c?.flagged) flagged = true;
+  for (const c of Object.values(slots)) if (c?.flagged) flagged = true;
   const t: NodeTrace = {
-    node, analysis: a, inputs, outputs, children: children as NodeTrace[], slots, weights, state, params, errors,
+    node, analysis: a, inputs, outputs, children: children as NodeTrace[], slots, weights, state, params, errors, flagged,
   };
   if (stacks) (t as { stacks?: (ShapeDtype[] | null)[] }).stacks = stacks;
   if (expansion) (t as { expansion?: NodeTrace }).expansion = expansion;
@@ -342,7 +350,7 @@ function traceUncached(node: DocNode, inputs: ShapeDtype[] | null): NodeTrace {
 
 /** A copy of a trace with one more error (the trace objects themselves are shared by the memo). */
 function withError(t: NodeTrace, e: LayerError, stack: ShapeDtype[] | null): NodeTrace {
-  return { ...t, errors: [...t.errors, errorData(e, stack)] };
+  return { ...t, errors: [...t.errors, errorData(e, stack)], flagged: true };
 }
 
 // ---------------------------------------------------------------- document trace
@@ -374,12 +382,12 @@ export function traceDocument(doc: Pick<StrataDocument, 'root' | 'input'>): Docu
     root = traceNode(doc.root, null);
   }
   const errors: ModelError[] = [];
-  const sharingErrors = checkSharing(root);
+  const sharingErrors = root.flagged ? checkSharing(root) : new Map<string, LayerError>();
   forEachNode(root, (t, path) => {
     for (const e of t.errors) errors.push(toModelError(e, t, path));
     const se = sharingErrors.get(t.node.id);
     if (se) errors.push(toModelError(errorData(se, t.inputs), t, path));
-  });
+  }, '', 0, (t) => t.flagged);
   return { root, input: doc.input, output, errors, params: root.params };
 }
 
@@ -397,9 +405,12 @@ function toModelError(e: NodeErrorData, t: NodeTrace, path: string): ModelError 
 
 /** Checks weight-sharing references: the target exists, is the same kind and has weights of the same shapes. */
 function checkSharing(root: NodeTrace): Map<string, LayerError> {
+  const out = new Map<string, LayerError>();
+  let any = false;
+  forEachNode(root, (t) => { if (t.node.shareWeightsOf) any = true; }, '', 0, (t) => t.flagged);
+  if (!any) return out;
   const byId = new Map<string, NodeTrace>();
   forEachNode(root, (t) => { byId.set(t.node.id, t); });
-  const out = new Map<string, LayerError>();
   for (const t of byId.values()) {
     const ref = t.node.shareWeightsOf;
     if (!ref) continue;
@@ -448,9 +459,13 @@ export function visibleChildren(t: NodeTrace): { key: number | string; trace: No
 }
 
 /** Pre-order walk with location paths (macros walk their expansion under their own kind). */
-export function forEachNode(root: NodeTrace, f: (t: NodeTrace, path: string, depth: number) => void, path = '', depth = 0): void {
+export function forEachNode(
+  root: NodeTrace, f: (t: NodeTrace, path: string, depth: number) => void, path = '', depth = 0,
+  enter: (t: NodeTrace) => boolean = () => true,
+): void {
+  if (!enter(root)) return;
   f(root, path, depth);
-  for (const { key, trace } of visibleChildren(root)) forEachNode(trace, f, childPath(path, root.node.kind, key), depth + 1);
+  for (const { key, trace } of visibleChildren(root)) forEachNode(trace, f, childPath(path, root.node.kind, key), depth + 1, enter);
 }
 
 /** The stack before and after a child, as drawn on the edges around it. */

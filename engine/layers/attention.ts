@@ -143,45 +143,45 @@ function assertShape(specification: string, layer: string, names: string[], size
 
 const dense = (n: PyValue, extra: Record<string, PyValue> = {}): ExpandNode => ({ kind: 'Dense', params: { n_units: n, ...extra } });
 
-function requireRank3(x: ShapeDtype, layer: string, what: string): void {
+function requireRank3(x: ShapeDtype, what: string): void {
   if (x.shape.length !== 3) {
-    throw new LayerError('rank', `${layer}: ${what} must have rank 3 [batch, length, depth], got ${formatShapeDtype(x)}`, { expected: `${what} of rank 3` });
+    throw new LayerError('rank', `${what} must have rank 3 [batch, length, depth], got ${formatShapeDtype(x)}`, { expected: `${what} of rank 3` });
   }
 }
 
-function divisibleByHeads(d: Dim, nHeads: number, layer: string, what = 'feature depth'): void {
+function divisibleByHeads(d: Dim, nHeads: number, what = 'feature depth'): void {
   if (dimDivisible(d, nHeads) === false) {
-    throw new LayerError('shape_mismatch', `${layer}: ${what} ${d} is not a multiple of n_heads = ${nHeads}`, {
+    throw new LayerError('shape_mismatch', `${what} ${d} is not a multiple of n_heads = ${nHeads}`, {
       expected: `a depth divisible by n_heads = ${nHeads}`, param: 'n_heads',
     });
   }
 }
 
 /** q [..., lq, d], k [..., lk, d], v [..., lk, dv], mask broadcastable to [..., lq, lk] -> [..., lq, dv] (float32). */
-function dotProductShapes(q: ShapeDtype, k: ShapeDtype, v: ShapeDtype, mask: ShapeDtype | null, layer: string): ShapeDtype {
+function dotProductShapes(q: ShapeDtype, k: ShapeDtype, v: ShapeDtype, mask: ShapeDtype | null): ShapeDtype {
   for (const [x, n] of [[q, 'queries'], [k, 'keys'], [v, 'values']] as const) {
-    if (x.shape.length < 2) throw new LayerError('rank', `${layer}: ${n} must have rank >= 2 [..., length, depth], got ${formatShapeDtype(x)}`, { expected: `${n} of rank >= 2` });
+    if (x.shape.length < 2) throw new LayerError('rank', `${n} must have rank >= 2 [..., length, depth], got ${formatShapeDtype(x)}`, { expected: `${n} of rank >= 2` });
   }
   const dq = q.shape[q.shape.length - 1], dk = k.shape[k.shape.length - 1];
   if (dq !== dk) {
-    throw new LayerError('shape_mismatch', `${layer}: queries have depth ${dq} but keys have depth ${dk}`, { expected: 'queries and keys of the same depth' });
+    throw new LayerError('shape_mismatch', `queries have depth ${dq} but keys have depth ${dk}`, { expected: 'queries and keys of the same depth' });
   }
   const lk = k.shape[k.shape.length - 2], lv = v.shape[v.shape.length - 2];
   if (lk !== lv) {
-    throw new LayerError('shape_mismatch', `${layer}: keys have length ${lk} but values have length ${lv}`, { expected: 'as many values as keys' });
+    throw new LayerError('shape_mismatch', `keys have length ${lk} but values have length ${lv}`, { expected: 'as many values as keys' });
   }
   let lead: Dim[];
   try {
     lead = broadcastShapes(broadcastShapes(q.shape.slice(0, -2), k.shape.slice(0, -2)), v.shape.slice(0, -2));
   } catch {
-    throw new LayerError('shape_mismatch', `${layer}: the leading axes of queries ${formatShape(q.shape)}, keys ${formatShape(k.shape)} and values ${formatShape(v.shape)} do not match`, { expected: 'the same batch (and head) axes' });
+    throw new LayerError('shape_mismatch', `the leading axes of queries ${formatShape(q.shape)}, keys ${formatShape(k.shape)} and values ${formatShape(v.shape)} do not match`, { expected: 'the same batch (and head) axes' });
   }
   const lq = q.shape[q.shape.length - 2];
   if (mask) {
     try {
       broadcastShapes([...lead, lq, lk], mask.shape);
     } catch {
-      throw new LayerError('shape_mismatch', `${layer}: mask ${formatShapeDtype(mask)} does not broadcast to the attention logits [${[...lead, lq, lk].join(',')}]`, {
+      throw new LayerError('shape_mismatch', `mask ${formatShapeDtype(mask)} does not broadcast to the attention logits [${[...lead, lq, lk].join(',')}]`, {
         expected: `a mask broadcastable to [${[...lead, lq, lk].join(',')}]`,
       });
     }
@@ -230,9 +230,9 @@ export const attentionLayers = family('attention', {
         const v = p[name];
         if (v === null || v === 'noop') continue;
         if (typeof v === 'number' && Number.isInteger(v) && v >= 1) {
-          throw new LayerError('unsupported', `AttentionQKV: ${name}=${v} needs Trax's sparsity layers (MultiplicativeSparseDense, LocallyConvDense), which Strata does not provide; use None or 'noop'`, { param: name });
+          throw new LayerError('unsupported', `${name}=${v} needs Trax's sparsity layers (MultiplicativeSparseDense, LocallyConvDense), which Strata does not provide; use None or 'noop'`, { param: name });
         }
-        badParam(name, `AttentionQKV: ${name} must be None, 'noop' or a positive integer, got ${JSON.stringify(v)}`, "None or 'noop'");
+        badParam(name, `${name} must be None, 'noop' or a positive integer, got ${JSON.stringify(v)}`, "None or 'noop'");
       }
     },
     expand: (p): ExpandNode => {
@@ -256,9 +256,9 @@ export const attentionLayers = family('attention', {
     modes: { train: "dropout on the attention probabilities ('viz' mode, Trax's extra mode, also stores the attention matrix in state when called)" },
     arity: fixed(4, 2),
     infer: ([q, k, v, mask], p) => {
-      checkShapeSpec([q, k, v, mask], 'blq,bkq,bkd,b1xk', { layer: 'PureAttention', names: ['queries', 'keys', 'values', 'mask'] });
-      divisibleByHeads(lastDim(q), p.n_heads, 'PureAttention', 'query depth');
-      divisibleByHeads(lastDim(v), p.n_heads, 'PureAttention', 'value depth');
+      checkShapeSpec([q, k, v, mask], 'blq,bkq,bkd,b1xk', { names: ['queries', 'keys', 'values', 'mask'] });
+      divisibleByHeads(lastDim(q), p.n_heads, 'query depth');
+      divisibleByHeads(lastDim(v), p.n_heads, 'value depth');
       return [{ dtype: 'float32', shape: [q.shape[0], q.shape[1], v.shape[2]] }, mask];
     },
   },
@@ -267,17 +267,17 @@ export const attentionLayers = family('attention', {
     args: [P.float('dropout', 0.0, DROPOUT), P.str('mode', 'train', { choices: ATTN_MODES })],
     modes: { train: "dropout on the attention probabilities ('viz' mode, Trax's extra mode, also stores the attention matrix in state when called)" },
     arity: fixed(4, 1),
-    infer: ([q, k, v, mask]) => [dotProductShapes(q, k, v, mask, 'DotProductAttention')],
+    infer: ([q, k, v, mask]) => [dotProductShapes(q, k, v, mask)],
   },
   SplitIntoHeads: {
     summary: 'Reshapes [b,l,d] into heads: [b*h, l, d/h] (merged_batch_and_head) or [b, h, l, d/h]; head i owns features i*d/h..(i+1)*d/h-1.',
     args: [P.int('n_heads', REQUIRED, { min: 1 }), P.bool('merged_batch_and_head', true)],
     arity: fixed(1, 1),
     infer: ([x], p) => {
-      requireRank3(x, 'SplitIntoHeads', 'input');
+      requireRank3(x, 'the input');
       const [b, l, d] = x.shape;
       const h: number = p.n_heads;
-      divisibleByHeads(d, h, 'SplitIntoHeads');
+      divisibleByHeads(d, h);
       const dh = dimFloorDiv(d, h);
       return [{ dtype: x.dtype, shape: p.merged_batch_and_head ? [dimMul(b, h), l, dh] : [b, h, l, dh] }];
     },
@@ -290,20 +290,20 @@ export const attentionLayers = family('attention', {
       const h: number = p.n_heads;
       if (p.merged_batch_and_head) {
         if (x.shape.length !== 3) {
-          throw new LayerError('rank', `MergeHeads: input must have rank 3 [batch*n_heads, length, d_head], got ${formatShapeDtype(x)}`, { expected: 'rank 3' });
+          throw new LayerError('rank', `input must have rank 3 [batch*n_heads, length, d_head], got ${formatShapeDtype(x)}`, { expected: 'rank 3' });
         }
         const [bh, l, dh] = x.shape;
         if (dimDivisible(bh, h) === false) {
-          throw new LayerError('shape_mismatch', `MergeHeads: the first axis ${bh} (batch*n_heads) is not a multiple of n_heads = ${h}`, { expected: `a first axis divisible by ${h}`, param: 'n_heads' });
+          throw new LayerError('shape_mismatch', `the first axis ${bh} (batch*n_heads) is not a multiple of n_heads = ${h}`, { expected: `a first axis divisible by ${h}`, param: 'n_heads' });
         }
         return [{ dtype: x.dtype, shape: [dimFloorDiv(bh, h), l, dimMul(dh, h)] }];
       }
       if (x.shape.length !== 4) {
-        throw new LayerError('rank', `MergeHeads (merged_batch_and_head=False): input must have rank 4 [batch, n_heads, length, d_head], got ${formatShapeDtype(x)}`, { expected: 'rank 4' });
+        throw new LayerError('rank', `with merged_batch_and_head=False the input must have rank 4 [batch, n_heads, length, d_head], got ${formatShapeDtype(x)}`, { expected: 'rank 4' });
       }
       const [b, hh, l, dh] = x.shape;
       if (typeof hh === 'number' && hh !== h) {
-        throw new LayerError('shape_mismatch', `MergeHeads: axis 1 holds ${hh} heads, but n_heads = ${h}`, { expected: `axis 1 of size ${h}`, param: 'n_heads' });
+        throw new LayerError('shape_mismatch', `axis 1 holds ${hh} heads, but n_heads = ${h}`, { expected: `axis 1 of size ${h}`, param: 'n_heads' });
       }
       return [{ dtype: x.dtype, shape: [b, l, dimMul(dh, h)] }];
     },
@@ -350,7 +350,7 @@ export const attentionLayers = family('attention', {
     modes: { train: 'attention dropout active', predict: 'keys and values are cached (max_inference_length positions); one call per new position' },
     check: (p) => {
       if (p.d_feature % p.n_heads !== 0) {
-        construct(`CausalAttention: dimensionality of feature embedding (${p.d_feature}) is not a multiple of the requested number of attention heads (${p.n_heads})`, 'n_heads');
+        construct(`dimensionality of feature embedding (${p.d_feature}) is not a multiple of the requested number of attention heads (${p.n_heads})`, 'n_heads');
       }
     },
     expand: (p): ExpandNode => {
@@ -378,7 +378,7 @@ export const attentionLayers = family('attention', {
     modes: { train: 'dropout on the attention probabilities', predict: 'state caches keys/values [b, max_inference_length, d] and an index; each call appends' },
     arity: fixed(3, 1),
     infer: ([q, k, v]) => {
-      checkShapeSpec([q, k, v], 'bld,bld,bld', { layer: 'DotProductCausalAttention', names: ['queries', 'keys', 'values'] });
+      checkShapeSpec([q, k, v], 'bld,bld,bld', { names: ['queries', 'keys', 'values'] });
       return [{ dtype: 'float32', shape: q.shape }];
     },
     state: ([, k, v], p) => (p.mode === 'predict'
@@ -396,7 +396,7 @@ export const attentionLayers = family('attention', {
     arity: fixed(1, 1),
     infer: ([x], p) => {
       if (x.shape.length < 2) {
-        throw new LayerError('rank', `ShiftRight shifts axis 1, so its input needs rank >= 2 ([batch, length, ...]), got ${formatShapeDtype(x)}`, { expected: 'rank >= 2' });
+        throw new LayerError('rank', `shifts axis 1, so the input needs rank >= 2 ([batch, length, ...]), got ${formatShapeDtype(x)}`, { expected: 'rank >= 2' });
       }
       if (p.mode !== 'predict' && p.n_positions === 0) {
         const shape = [...x.shape];
@@ -426,12 +426,12 @@ export const attentionLayers = family('attention', {
         throw new LayerError('rank', `Decoder input to EncoderDecoderMask must be a rank 3 tensor with shape (batch_size, decoder_sequence_length, d_model); instead got ${formatShapeDtype(dec)}`, { expected: 'decoder activations of rank 3' });
       }
       if (mask.shape.length < 2) {
-        throw new LayerError('rank', `EncoderDecoderMask: the encoder mask must be [batch, 1, 1, encoder_length] (or [batch, encoder_length]), got ${formatShapeDtype(mask)}`, { expected: 'a mask of rank >= 2' });
+        throw new LayerError('rank', `the encoder mask must be [batch, 1, 1, encoder_length] (or [batch, encoder_length]), got ${formatShapeDtype(mask)}`, { expected: 'a mask of rank >= 2' });
       }
       const mid = mask.shape.slice(1, -1);
       const bad = mid.findIndex((d) => typeof d === 'number' && d !== 1);
       if (bad >= 0) {
-        throw new LayerError('shape_mismatch', `EncoderDecoderMask reshapes the encoder mask to [batch, 1, 1, encoder_length], but ${formatShapeDtype(mask)} has axis ${bad + 1} of size ${mid[bad]}`, { expected: 'an encoder mask [batch, 1, 1, encoder_length]' });
+        throw new LayerError('shape_mismatch', `reshapes the encoder mask to [batch, 1, 1, encoder_length], but ${formatShapeDtype(mask)} has axis ${bad + 1} of size ${mid[bad]}`, { expected: 'an encoder mask [batch, 1, 1, encoder_length]' });
       }
       return [{ dtype: promote(mask.dtype, 'float32'), shape: [mask.shape[0], 1, dec.shape[1], mask.shape[mask.shape.length - 1]] }];
     },
@@ -456,15 +456,15 @@ export const attentionLayers = family('attention', {
     arity: fixed(1, 1),
     infer: ([x], p) => {
       if (x.shape.length !== 3) {
-        throw new LayerError('rank', `PositionalEncoding adds pe[:L] along axis 1, so its input must have rank 3 [batch, length, depth], got ${formatShapeDtype(x)}`, { expected: 'rank 3' });
+        throw new LayerError('rank', `adds pe[:L] along axis 1, so the input must have rank 3 [batch, length, depth], got ${formatShapeDtype(x)}`, { expected: 'rank 3' });
       }
       const L = x.shape[1];
       if (typeof L === 'number' && L > p.max_len) {
-        throw new LayerError('shape_mismatch', `PositionalEncoding: input length ${L} exceeds max_len = ${p.max_len}`, { expected: `a length <= ${p.max_len}`, param: 'max_len' });
+        throw new LayerError('shape_mismatch', `input length ${L} exceeds max_len = ${p.max_len}`, { expected: `a length <= ${p.max_len}`, param: 'max_len' });
       }
       const d = p.d_feature ?? lastDim(x);
       if (typeof d === 'number' && d % 2 !== 0) {
-        throw new LayerError('shape_mismatch', `PositionalEncoding needs an even depth for its sin/cos pairs, got ${p.d_feature !== null ? 'd_feature' : 'input depth'} ${d}`, {
+        throw new LayerError('shape_mismatch', `needs an even depth for its sin/cos pairs, got ${p.d_feature !== null ? 'd_feature' : 'input depth'} ${d}`, {
           expected: 'an even depth', ...(p.d_feature !== null ? { param: 'd_feature' } : {}),
         });
       }

@@ -53,11 +53,13 @@ describe('catalog table', () => {
   }
 
   it('covers every kind with a shape case and an error case', () => {
+    // tl.Glu() raises at construction in the Trax snapshot (semantics pitfall 19): it has only error rows
+    const cannotConstruct = new Set(['Glu']);
     const missing: string[] = [];
     for (const def of allKinds()) {
       if (def.internal) continue;
       const rows = all.filter((c) => c.kind === def.kind);
-      if (!rows.some((c) => !c.error)) missing.push(`${def.kind}: no shape case`);
+      if (!rows.some((c) => !c.error) && !cannotConstruct.has(def.kind)) missing.push(`${def.kind}: no shape case`);
       if (!rows.some((c) => c.error)) missing.push(`${def.kind}: no error case`);
     }
     expect(missing).toEqual([]);

@@ -72,7 +72,7 @@ function fmtDn(dn: readonly string[]): string {
 }
 
 /** Construction checks shared by Conv-like layers. */
-function checkConv(p: Params, kernel: readonly number[], strides: readonly number[] | null, dn: readonly string[], names: { kernel: string; strides: string }): void {
+function checkConv(kernel: readonly number[], strides: readonly number[] | null, dn: readonly string[], names: { kernel: string; strides: string }): void {
   const g = convGeometry(dn);
   if (kernel.length !== g.spatial.length) {
     badParam(names.kernel, `Conv's kernel layout '${g.rhs}' has ${g.spatial.length} spatial ${g.spatial.length === 1 ? 'axis' : 'axes'}, but kernel_size has ${kernel.length} entries`, `${g.spatial.length} kernel sizes`);
@@ -80,7 +80,6 @@ function checkConv(p: Params, kernel: readonly number[], strides: readonly numbe
   if (strides && strides.length > 0 && strides.length !== kernel.length) {
     badParam(names.strides, `Conv has ${kernel.length} window ${kernel.length === 1 ? 'axis' : 'axes'}, but strides has ${strides.length} entries`, `${kernel.length} strides`);
   }
-  void p;
 }
 
 interface ConvResult {
@@ -157,7 +156,7 @@ export const convolutionLayers = family('convolution', {
       P.init('bias_initializer', INIT.normal(1e-6)),
       P.bool('use_bias', true),
     ],
-    check: (p) => checkConv(p, p.kernel_size, p.strides, p.dimension_numbers, { kernel: 'kernel_size', strides: 'strides' }),
+    check: (p) => checkConv(p.kernel_size, p.strides, p.dimension_numbers, { kernel: 'kernel_size', strides: 'strides' }),
     arity: fixed(1, 1),
     infer: ([x], p) => [convInfer(x, p.filters, p.kernel_size, p.strides, p.padding, p.dimension_numbers, 'Conv').out],
     weights: ([x], p) => convWeights(x, p.filters, p.kernel_size, p.dimension_numbers, p),

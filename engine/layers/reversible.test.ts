@@ -1,11 +1,11 @@
+import { sharedPath } from '../../test/shared';
 /**
  * trax.layers.reversible: ReversibleSerial's reversibility check, the
  * HalfResidual stack discipline, and the conformance cases of the module.
  * Shapes of every kind are in cases/reversible.cases.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { type DType, formatShapeDtype, parseShapeDtype } from '../core/shape';
 import { analyze, traceDocument } from '../document/trace';
 import type { DocNode } from '../document/schema';
@@ -21,15 +21,14 @@ function node(kind: string, params?: Record<string, PyValue>, children?: DocNode
 }
 const sig = (...s: string[]) => s.map(parseShapeDtype);
 
-// ---- the public conformance cases, when the shared spec folder is reachable (else those tests skip)
+// ---- the public conformance cases (../shared beside the repository)
 interface ConformanceCase {
   id: string;
   input_signature: { shape: number[]; dtype: DType }[];
   expected: { n_in?: number; n_out?: number; output_shapes?: number[][] };
 }
 const conformance: Map<string, ConformanceCase> = (() => {
-  const found = ['../../shared/conformance/trax-cases.json', '../../../shared/conformance/trax-cases.json']
-    .map((p) => fileURLToPath(new URL(p, import.meta.url))).find((p) => existsSync(p));
+  const found = sharedPath('conformance/trax-cases.json');
   return new Map(found ? (JSON.parse(readFileSync(found, 'utf8')) as ConformanceCase[]).map((c) => [c.id, c]) : []);
 })();
 
@@ -117,6 +116,6 @@ describe('conformance (reversible)', () => {
     reversible_concatenate_pair: node('ReversibleConcatenatePair'),
   };
   for (const [id, root] of Object.entries(models)) {
-    it.skipIf(!conformance.has(id))(id, () => checkConformance(id, root));
+    it(id, () => checkConformance(id, root));
   }
 });

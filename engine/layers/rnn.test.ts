@@ -1,11 +1,11 @@
+import { sharedPath } from '../../test/shared';
 /**
  * trax.layers.rnn: the trees LSTM / GRU / SRU / GeneralGRUCell build (as in
  * Trax), the input-depth quirk, and the conformance cases of the module.
  * Shapes and parameter counts of every kind are in cases/rnn.cases.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { type DType, formatShapeDtype, parseShapeDtype } from '../core/shape';
 import { analyze, traceDocument } from '../document/trace';
 import type { DocNode } from '../document/schema';
@@ -26,15 +26,14 @@ function expansionOf(n: DocNode): DocNode {
   return a.expansion!;
 }
 
-// ---- the public conformance cases, when the shared spec folder is reachable (else those tests skip)
+// ---- the public conformance cases (../shared beside the repository)
 interface ConformanceCase {
   id: string;
   input_signature: { shape: number[]; dtype: DType }[];
   expected: { n_in?: number; n_out?: number; output_shapes?: number[][] };
 }
 const conformance: Map<string, ConformanceCase> = (() => {
-  const found = ['../../shared/conformance/trax-cases.json', '../../../shared/conformance/trax-cases.json']
-    .map((p) => fileURLToPath(new URL(p, import.meta.url))).find((p) => existsSync(p));
+  const found = sharedPath('conformance/trax-cases.json');
   return new Map(found ? (JSON.parse(readFileSync(found, 'utf8')) as ConformanceCase[]).map((c) => [c.id, c]) : []);
 })();
 
@@ -156,6 +155,6 @@ describe('conformance (rnn)', () => {
     sru_shape: node('SRU', { n_units: 7 }),
   };
   for (const [id, root] of Object.entries(models)) {
-    it.skipIf(!conformance.has(id))(id, () => checkConformance(id, root));
+    it(id, () => checkConformance(id, root));
   }
 });

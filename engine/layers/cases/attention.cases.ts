@@ -45,7 +45,7 @@ export const cases: LayerCase[] = [
   {
     kind: 'AttentionQKV', note: 'different input depths, encoder-decoder mask', params: { d_feature: 8, n_heads: 4 },
     inputs: ['float32[B,Lq,6]', 'float32[B,Lk,10]', 'float32[B,Lk,12]', 'bool[B,1,1,Lk]'], outputs: ['float32[B,Lq,8]', 'bool[B,1,1,Lk]'],
-    params: (6 * 8 + 8) + (10 * 8 + 8) + (12 * 8 + 8) + (8 * 8 + 8),
+    paramCount: (6 * 8 + 8) + (10 * 8 + 8) + (12 * 8 + 8) + (8 * 8 + 8),
   },
   {
     kind: 'AttentionQKV', note: "q_sparsity='noop', result_sparsity='noop'", params: { d_feature: 8, n_heads: 2, q_sparsity: 'noop', result_sparsity: 'noop' },
@@ -128,9 +128,14 @@ export const cases: LayerCase[] = [
     inputs: ['float32[B,L,8]'], outputs: ['float32[B,L,8]'], nIn: 1, nOut: 1, paramCount: qkvoParams(8),
   },
   {
-    kind: 'ConfigurableAttention', note: 'final layer changes the depth (bld -> bld)', params: { n_heads: 2 },
-    slots: { q_layer: dense(8), k_layer: dense(8), v_layer: dense(8), final_layer: dense(6), qkv_attention_layer: causalCore },
-    inputs: ['float32[2,3,8]'], error: { code: 'shape_mismatch', message: 'output must have shape [b,l,d], but its axis 2 (d) is 6 while d = 8' },
+    kind: 'ConfigurableAttention', note: 'input of rank 2', params: { n_heads: 2 },
+    slots: { q_layer: dense(8), k_layer: dense(8), v_layer: dense(8), final_layer: dense(8), qkv_attention_layer: causalCore },
+    inputs: ['float32[2,8]'], error: { code: 'rank', message: 'ConfigurableAttention: activations must have shape [b,l,d] (rank 3)' },
+  },
+  {
+    kind: 'ConfigurableAttention', note: 'depth not divisible by n_heads', params: { n_heads: 3 },
+    slots: { q_layer: dense(8), k_layer: dense(8), v_layer: dense(8), final_layer: dense(8), qkv_attention_layer: causalCore },
+    inputs: ['float32[2,3,8]'], error: { code: 'shape_mismatch', message: 'SplitIntoHeads: feature depth 8 is not a multiple of n_heads = 3' },
   },
   {
     kind: 'ConfigurableAttention', note: 'a layer argument is missing', params: { n_heads: 2 },
@@ -141,6 +146,7 @@ export const cases: LayerCase[] = [
   // CausalAttention
   { kind: 'CausalAttention', params: { d_feature: 8, n_heads: 2 }, inputs: ['float32[B,L,8]'], outputs: ['float32[B,L,8]'], nIn: 1, nOut: 1, paramCount: qkvoParams(8) },
   { kind: 'CausalAttention', params: { d_feature: 512, n_heads: 8, dropout: 0.1, mode: 'eval' }, inputs: ['float32[2,7,512]'], outputs: ['float32[2,7,512]'], paramCount: qkvoParams(512) },
+  { kind: 'CausalAttention', note: 'use_dconv: CausalDepthwiseConv after each Q/K/V Dense', params: { d_feature: 8, n_heads: 2, use_dconv: true }, inputs: ['float32[B,L,8]'], outputs: ['float32[B,L,8]'] },
   { kind: 'CausalAttention', note: 'conformance causal_attention_bad_heads', params: { d_feature: 5, n_heads: 2 }, inputs: ['float32[2,3,5]'], error: { code: 'construct', message: 'multiple', param: 'n_heads' } },
   { kind: 'CausalAttention', note: 'input depth must equal d_feature', params: { d_feature: 8, n_heads: 2 }, inputs: ['float32[2,3,6]'], error: { code: 'shape_mismatch', message: 'd = d_feature = 8', param: 'd_feature' } },
   { kind: 'CausalAttention', params: { d_feature: 8 }, inputs: ['float32[2,8]'], error: { code: 'rank', message: 'activations must have shape [b,l,d] (rank 3)' } },

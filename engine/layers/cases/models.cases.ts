@@ -42,8 +42,9 @@ const TF = { d_model: 32, d_ff: 64, n_encoder_layers: 2, n_decoder_layers: 2, n_
 //              FF half: LN 64 + Dense 32*64+64 = 2112 + Dense 64*32+32 = 2080 -> 4256;  = 8416; x2 = 16832;
 //   Concatenate -> width 64: LN 128; Dense 64*16+16 = 1040.
 //   Total 512+2048+16832+128+1040 = 20560.
-//   LSHSelfAttention instead: 3 * 1024 = 3072 per layer -> 7392 per layer; total 512+2048+14784+128+1040 = 18512.
-//   [SelfAttention, LSHSelfAttention] cycled: 8416+7392 = 15808 -> 19536.
+//   LSHSelfAttention instead: 3 * 1024 = 3072 per layer -> 7392 per layer; with max_len 256 (PE 256*32 = 8192, so that
+//     length 256 = 2 chunks of 128 fits): 512+8192+14784+128+1040 = 24656.
+//   [SelfAttention, LSHSelfAttention] cycled, max_len 128 (PE 4096): 8416+7392 = 15808 -> 512+4096+15808+128+1040 = 21584.
 //   pos_type 'no' or 'sin-cos' (no weights): 20560 - 2048 = 18512.
 //   Axial (8,8) x (16,16): weights [1,8,1,16] + [1,1,8,16] = 256 -> 20560 - 2048 + 256 = 18768.
 //   ff_use_sru=1 (32 units): + per layer LN 64 + Dense 32*32+32 = 1056 + SRU Dense(32 -> 96) 3168 + Dense 1056 = 5344;
@@ -124,6 +125,9 @@ export const cases: LayerCase[] = [
     kind: 'Transformer', note: 'predict mode (cached encoder)', params: { input_vocab_size: 16, ...TF, mode: 'predict' },
     inputs: ['int32[2,5]', 'int32[2,1]'], outputs: ['float32[2,1,16]', 'int32[2,1]'], paramCount: 174992,
   },
+  // defaults (vocab 32000 shared): encoder 16384000 + 1048576 + 6 x 3152384 + 1024 = 36347904;
+  //   decoder PE 1048576 + 6 x (1024 + 1050624 + 1024 + 1050624 + 1024 + 2099712 = 4204032) + LN 1024 + Dense 16416000 = 42689792.
+  { kind: 'Transformer', note: 'all defaults', params: { input_vocab_size: 32000 }, inputs: ['int32[B,L]', 'int32[B,L]'], outputs: ['float32[B,L,32000]', 'int32[B,L]'], paramCount: 79037696 },
   {
     kind: 'Transformer', note: 'n_heads must divide d_model', params: { input_vocab_size: 16, ...TF, n_heads: 5 }, inputs: ['int32[B,L]', 'int32[B,L]'],
     error: { code: 'construct', message: 'd_model = 32 must be divisible by n_heads = 5', param: 'n_heads' },
@@ -135,14 +139,18 @@ export const cases: LayerCase[] = [
 
   // ------------------------------------------------------------ ReformerLM
   { kind: 'ReformerLM', note: 'SelfAttention (default)', params: RLM, inputs: ['int32[B,L]'], outputs: ['float32[B,L,16]'], nIn: 1, nOut: 1, paramCount: 20560 },
+  // defaults (vocab 32000, d 512, f 2048, dk = dv = 64, 6 layers, 8 heads, max_len 2048):
+  //   Embedding 16384000 + PE 1048576 + 6 x (LN 1024 + SelfAttention 4*8*512*64 = 1048576 + LN 1024 + FF 1050624 + 1049088)
+  //   = 6 x 3150336 = 18902016; LN(1024) 2048; Dense 1024*32000+32000 = 32800000.  Total 69136640.
+  { kind: 'ReformerLM', note: 'all defaults', params: { vocab_size: 32000 }, inputs: ['int32[B,L]'], outputs: ['float32[B,L,32000]'], paramCount: 69136640 },
   { kind: 'ReformerLM', note: 'SelfAttention, concrete', params: RLM, inputs: ['int32[2,16]'], outputs: ['float32[2,16,16]'], paramCount: 20560 },
   {
-    kind: 'ReformerLM', note: 'LSHSelfAttention (chunk_len 128 default), length 256', params: { ...RLM, max_len: 64, attention_type: 'LSHSelfAttention' },
-    inputs: ['int32[2,256]'], outputs: ['float32[2,256,16]'], paramCount: 18512,
+    kind: 'ReformerLM', note: 'LSHSelfAttention (chunk_len 128 default), length 256', params: { ...RLM, max_len: 256, attention_type: 'LSHSelfAttention' },
+    inputs: ['int32[2,256]'], outputs: ['float32[2,256,16]'], paramCount: 24656,
   },
   {
-    kind: 'ReformerLM', note: 'attention types cycled over layers', params: { ...RLM, attention_type: ['SelfAttention', 'LSHSelfAttention'] },
-    inputs: ['int32[2,128]'], outputs: ['float32[2,128,16]'], paramCount: 19536,
+    kind: 'ReformerLM', note: 'attention types cycled over layers', params: { ...RLM, max_len: 128, attention_type: ['SelfAttention', 'LSHSelfAttention'] },
+    inputs: ['int32[2,128]'], outputs: ['float32[2,128,16]'], paramCount: 21584,
   },
   { kind: 'ReformerLM', note: "pos_type 'no'", params: { ...RLM, pos_type: 'no' }, inputs: ['int32[B,L]'], outputs: ['float32[B,L,16]'], paramCount: 18512 },
   { kind: 'ReformerLM', note: "pos_type 'sin-cos'", params: { ...RLM, pos_type: 'sin-cos' }, inputs: ['int32[B,L]'], outputs: ['float32[B,L,16]'], paramCount: 18512 },
