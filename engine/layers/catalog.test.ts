@@ -1,4 +1,3 @@
-/// <reference types="vite/client" />
 /**
  * The catalog-wide table: every layer kind, a few parameter sets each, shapes
  * checked against hand-worked expectations, and every kind's error path.
@@ -6,24 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseShapeDtype, formatShapeDtype } from '../core/shape';
 import { traceDocument } from '../document/trace';
-import type { DocNode } from '../document/schema';
 import { allKinds } from './registry';
-import type { CaseNode, LayerCase } from './cases/types';
+import type { LayerCase } from './cases/types';
+import { allCases, caseToNode } from './cases/all';
 
-const modules = import.meta.glob<{ cases: LayerCase[] }>('./cases/*.cases.ts', { eager: true });
-const all: LayerCase[] = Object.values(modules).flatMap((m) => m.cases);
-
-let nextId = 0;
-function toNode(c: CaseNode): DocNode {
-  const n: DocNode = { id: `t${++nextId}`, kind: c.kind };
-  if (c.params) n.params = c.params;
-  if (c.children) n.children = c.children.map(toNode);
-  if (c.slots) {
-    n.slots = {};
-    for (const [k, v] of Object.entries(c.slots)) n.slots[k] = v ? toNode(v) : null;
-  }
-  return n;
-}
+const all = allCases;
 
 function title(c: LayerCase): string {
   const p = c.params ? JSON.stringify(c.params) : '';
@@ -33,7 +19,7 @@ function title(c: LayerCase): string {
 describe('catalog table', () => {
   for (const c of all) {
     it(title(c), () => {
-      const t = traceDocument({ root: toNode(c), input: c.inputs.map(parseShapeDtype) });
+      const t = traceDocument({ root: caseToNode(c), input: c.inputs.map(parseShapeDtype) });
       if (c.error) {
         expect(t.errors.length, 'expected an error').toBeGreaterThan(0);
         const e = t.errors.find((x) => x.code === c.error!.code) ?? t.errors[0];

@@ -1,12 +1,11 @@
-import { sharedPath } from '../../test/shared';
 /**
  * trax.layers.rnn: the trees LSTM / GRU / SRU / GeneralGRUCell build (as in
  * Trax), the input-depth quirk, and the conformance cases of the module.
  * Shapes and parameter counts of every kind are in cases/rnn.cases.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { type DType, formatShapeDtype, parseShapeDtype } from '../core/shape';
+import { checkConformance } from '../../test/conformance';
+import { formatShapeDtype, parseShapeDtype } from '../core/shape';
 import { analyze, traceDocument } from '../document/trace';
 import type { DocNode } from '../document/schema';
 import type { PyValue } from './def';
@@ -26,25 +25,6 @@ function expansionOf(n: DocNode): DocNode {
   return a.expansion!;
 }
 
-// ---- the public conformance cases (../shared beside the repository)
-interface ConformanceCase {
-  id: string;
-  input_signature: { shape: number[]; dtype: DType }[];
-  expected: { n_in?: number; n_out?: number; output_shapes?: number[][] };
-}
-const conformance: Map<string, ConformanceCase> = (() => {
-  const found = sharedPath('conformance/trax-cases.json');
-  return new Map(found ? (JSON.parse(readFileSync(found, 'utf8')) as ConformanceCase[]).map((c) => [c.id, c]) : []);
-})();
-
-function checkConformance(id: string, root: DocNode): void {
-  const c = conformance.get(id)!;
-  const t = traceDocument({ root, input: c.input_signature.map((s) => ({ dtype: s.dtype, shape: s.shape })) });
-  expect(t.errors.map((e) => e.message)).toEqual([]);
-  if (c.expected.n_in !== undefined) expect(t.root.analysis.arity!.nIn).toBe(c.expected.n_in);
-  if (c.expected.n_out !== undefined) expect(t.root.analysis.arity!.nOut).toBe(c.expected.n_out);
-  if (c.expected.output_shapes) expect(t.root.outputs!.map((x) => [...x.shape])).toEqual(c.expected.output_shapes);
-}
 
 const kinds = (ns: readonly DocNode[] | undefined): string[] => (ns ?? []).map((n) => n.kind);
 

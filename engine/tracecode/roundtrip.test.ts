@@ -1,4 +1,3 @@
-/// <reference types="vite/client" />
 /**
  * Trax code both ways: for every layer (every row of the catalog table) and
  * every model constructor, print → parse gives the same document; parse →
@@ -6,32 +5,19 @@
  * inputs and sees only clean errors.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { conformanceCases } from '../../test/conformance';
 import { LayerError } from '../core/errors';
 import { parseShapeDtype } from '../core/shape';
 import type { DocNode } from '../document/schema';
 import { traceDocument } from '../document/trace';
 import { allKinds } from '../layers/registry';
-import type { CaseNode, LayerCase } from '../layers/cases/types';
+import type { LayerCase } from '../layers/cases/types';
+import { allCases, caseToNode } from '../layers/cases/all';
 import { CodeError, codeToDocument, codeToTree } from './parse';
 import { treeToCode } from './print';
 import { canonicalTree } from './canonical';
 
-const modules = import.meta.glob<{ cases: LayerCase[] }>('../layers/cases/*.cases.ts', { eager: true });
-const rows: LayerCase[] = Object.values(modules).flatMap((m) => m.cases);
-
-let next = 0;
-function toNode(c: CaseNode): DocNode {
-  const n: DocNode = { id: `x${++next}`, kind: c.kind };
-  if (c.params) n.params = c.params;
-  if (c.children) n.children = c.children.map(toNode);
-  if (c.slots) {
-    n.slots = {};
-    for (const [k, v] of Object.entries(c.slots)) n.slots[k] = v ? toNode(v) : null;
-  }
-  return n;
-}
+const rows: LayerCase[] = allCases;
 
 function roundTrip(root: DocNode): { code: string; back: DocNode } {
   const code = treeToCode(root);
@@ -41,7 +27,7 @@ function roundTrip(root: DocNode): { code: string; back: DocNode } {
 describe('print → parse gives the same document', () => {
   for (const [i, r] of rows.entries()) {
     it(`${r.kind} #${i}${r.note ? ` (${r.note})` : ''}`, () => {
-      const root = canonicalTree(toNode(r));
+      const root = canonicalTree(caseToNode(r));
       const { code, back } = roundTrip(root);
       expect(back, code).toEqual(root);
     });
@@ -213,8 +199,7 @@ describe('fuzz', () => {
 });
 
 describe('conformance models parse', () => {
-  const file = fileURLToPath(new URL('../../../shared/conformance/trax-cases.json', import.meta.url));
-  const cases = JSON.parse(readFileSync(file, 'utf8')) as { id: string; model: string }[];
+  const cases = [...conformanceCases().values()];
   for (const c of cases) {
     const exprs = c.model.split(';').map((s) => s.trim());
     if (exprs.some((e) => !/^(tl|trax)\./.test(e) || /\.save_to_file|\.init_from_file|^tl\.one_hot\(/.test(e))) continue;
