@@ -20,7 +20,7 @@ const USAGE = `usage: strata <command> [options]
 
 commands:
   shapes  MODEL --input SIG [--input SIG ...] [--json]   the stack trace (machine form with --json)
-  summary MODEL --input SIG [--input SIG ...]            a table: one row per layer, stacks and parameters
+  summary MODEL --input SIG [--input SIG ...] [--depth N] a table: one row per layer, stacks and parameters
 
   MODEL  a .strata.json file, a .py file holding one Trax expression, or the expression itself
   SIG    dtype[dims], e.g. float32[2,3], int32[B,128], bool[4]; one per model input, top of the stack first
@@ -31,11 +31,13 @@ interface Parsed {
   positional: string[];
   inputs: string[];
   json: boolean;
+  /** summary: deepest level shown (like torchinfo's depth) */
+  depth: number;
 }
 
 function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
-  const p: Parsed = { command: command ?? '', positional: [], inputs: [], json: false };
+  const p: Parsed = { command: command ?? '', positional: [], inputs: [], json: false, depth: Infinity };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === '--json') p.json = true;
@@ -44,6 +46,11 @@ function parseArgs(argv: string[]): Parsed {
       if (v === undefined) throw new UsageError('--input needs a signature, e.g. --input float32[2,3]');
       p.inputs.push(v);
     } else if (a.startsWith('--input=')) p.inputs.push(a.slice('--input='.length));
+    else if (a === '--depth') {
+      const v = Number(rest[++i]);
+      if (!Number.isInteger(v) || v < 0) throw new UsageError('--depth needs a non-negative integer');
+      p.depth = v;
+    }
     else if (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) throw new UsageError(`unknown option ${a}`);
     else p.positional.push(a);
   }
@@ -100,7 +107,7 @@ function shapes(p: Parsed, io: Io, table: boolean): number {
   if (t.errors.length) return reportModelError(io, t.errors[0], p.json);
   const rows = summaryRows(t);
   if (table) {
-    io.out(formatTable(rows, t) + '\n');
+    io.out(formatTable(rows.filter((r) => r.depth <= p.depth), t) + '\n');
     return 0;
   }
   const arity = t.root.analysis.arity!;
