@@ -19,7 +19,7 @@ function act(summary: string, args: ParamSpec[] = [], float = true): FamilyEntry
 }
 
 export const activation_fnsLayers = family('activation_fns', {
-  Relu: act('where(x <= 0, 0, x); integer inputs stay integers.', [], false),
+  Relu: { ...act('where(x <= 0, 0, x); integer inputs stay integers.', [], false), lower: (e, [x]) => [e.op1('Relu', [x])] },
   ParametricRelu: act('max(a*x, 0): a scales the positive side.', [P.float('a', 1.0)]),
   LeakyRelu: act('where(x >= 0, x, a*x).', [P.float('a', 0.01)]),
   Elu: act('where(x > 0, x, a*expm1(x)).', [P.float('a', 1.0)]),

@@ -9,6 +9,8 @@ import { type ShapeDtype, formatShapeDtype, formatStack, normAxis, sameShapeDtyp
 import { type Arity, type ExpandNode, P, REQUIRED, construct, fixed } from './def';
 import { family, type SpecNote } from './family';
 import { childrenSerialArity, concat, elementwise, serialArity, splitEven } from './rules';
+import { axisOf, binary, cast, castAll, dims, int, ints, reshape, reverse, swapAxes } from './lowering';
+import type { ValueInfo } from '../core/onnx';
 
 const ADD: Arity = { nIn: 2, nOut: 1 };
 const IDENTITY: Arity = { nIn: 1, nOut: 1 };
@@ -40,6 +42,7 @@ export const combinatorsLayers = family('combinators', {
     args: [P.layers('sublayers'), P.name(), P.any('sublayers_to_print', null, { kwOnly: true })],
     arity: (_p, k) => childrenSerialArity(k),
     infer: (inputs, _p, ctx) => ctx.series(inputs),
+    lower: (_e, ins, _p, _s, k) => k.series(ins),
   },
   Parallel: {
     summary: 'Runs sublayers side by side, each on its own consecutive span of the stack.',
@@ -61,6 +64,16 @@ export const combinatorsLayers = family('combinators', {
       }
       return out;
     },
+    lower: (_e, ins, _p, _s, k) => {
+      const out: string[] = [];
+      let at = 0;
+      for (let i = 0; i < k.nChildren; i++) {
+        const a = k.childArity(i);
+        out.push(...k.child(i, ins.slice(at, at + a.nIn)));
+        at += a.nIn;
+      }
+      return out;
+    },
   },
   Branch: {
     summary: 'Runs each sublayer on copies of the top of the stack; outputs are concatenated (n_in = max, n_out = sum).',
@@ -72,6 +85,11 @@ export const combinatorsLayers = family('combinators', {
     infer: (inputs, _p, ctx) => {
       const out: ShapeDtype[] = [];
       for (let i = 0; i < ctx.nChildren; i++) out.push(...ctx.child(i, inputs.slice(0, ctx.childArity(i).nIn)));
+      return out;
+    },
+    lower: (_e, ins, _p, _s, k) => {
+      const out: string[] = [];
+      for (let i = 0; i < k.nChildren; i++) out.push(...k.child(i, ins.slice(0, k.childArity(i).nIn)));
       return out;
     },
   },
@@ -98,6 +116,17 @@ export const combinatorsLayers = family('combinators', {
       }
       return [sum, ...stack.slice(2)];
     },
+    lower: (e, ins, _p, sig, k) => {
+      const innerArity = serialArity(Array.from({ length: k.nChildren }, (_, i) => k.childArity(i)));
+      const sc = k.slotArity('shortcut');
+      const { branch } = residualParts(innerArity, sc);
+      const short = sc ? k.slot('shortcut', ins.slice(0, sc.nIn)) : [ins[0]];
+      const inner = k.series(ins.slice(0, innerArity.nIn)).slice(0, innerArity.nOut);
+      const stack = [...short, ...inner, ...ins.slice(branch.nIn)];
+      const to = sig.outputs[0].dtype;
+      const [a, b] = [stack[0], stack[1]].map((v) => cast(e, v, e.dtypeOf(v) ?? to, to));
+      return [e.op1('Add', [a, b]), ...stack.slice(2)];
+    },
   },
   Select: {
     summary: 'Copies, reorders or deletes stack items: pops n_in and pushes [stack[i] for i in indices].',
@@ -110,25 +139,39 @@ export const combinatorsLayers = family('combinators', {
     },
     arity: (p) => ({ nIn: p.n_in ?? ((p.indices as number[]).length ? Math.max(...(p.indices as number[])) + 1 : 0), nOut: (p.indices as number[]).length }),
     infer: (inputs, p) => (p.indices as number[]).map((i) => inputs[i]),
+    lower: (_e, ins, p) => (p.indices as number[]).map((i) => ins[i]),
   },
-  Drop: { summary: 'Drops the top stack item.', args: [], arity: fixed(1, 0), infer: () => [] },
-  Dup: { summary: 'Duplicates the top stack item.', args: [], arity: fixed(1, 2), infer: (x) => [x[0], x[0]] },
-  Swap: { summary: 'Swaps the top two stack items.', args: [], arity: fixed(2, 2), infer: (x) => [x[1], x[0]] },
-  Add: { summary: 'x0 + x1 (broadcasting).', args: [], arity: fixed(2, 1), infer: (x) => [elementwise(x)] },
-  SubtractTop: { summary: 'x1 - x0: the second item minus the top one.', args: [], arity: fixed(2, 1), infer: (x) => [elementwise(x)] },
-  Multiply: { summary: 'x0 * x1 (broadcasting).', args: [], arity: fixed(2, 1), infer: (x) => [elementwise(x)] },
-  Gate: { summary: 'Gate(m, g, c) = g*m + (1-g)*c.', args: [], arity: fixed(3, 1), infer: (x) => [elementwise(x)] },
+  Drop: { summary: 'Drops the top stack item.', args: [], arity: fixed(1, 0), infer: () => [], lower: () => [] },
+  Dup: { summary: 'Duplicates the top stack item.', args: [], arity: fixed(1, 2), infer: (x) => [x[0], x[0]], lower: (_e, x) => [x[0], x[0]] },
+  Swap: { summary: 'Swaps the top two stack items.', args: [], arity: fixed(2, 2), infer: (x) => [x[1], x[0]], lower: (_e, x) => [x[1], x[0]] },
+  Add: { summary: 'x0 + x1 (broadcasting).', args: [], arity: fixed(2, 1), infer: (x) => [elementwise(x)], lower: (e, x, _p, s) => [binary(e, 'Add', x[0], x[1], s.inputs[0], s.inputs[1], s.outputs[0].dtype)] },
+  SubtractTop: { summary: 'x1 - x0: the second item minus the top one.', args: [], arity: fixed(2, 1), infer: (x) => [elementwise(x)], lower: (e, x, _p, s) => [binary(e, 'Sub', x[1], x[0], s.inputs[1], s.inputs[0], s.outputs[0].dtype)] },
+  Multiply: { summary: 'x0 * x1 (broadcasting).', args: [], arity: fixed(2, 1), infer: (x) => [elementwise(x)], lower: (e, x, _p, s) => [binary(e, 'Mul', x[0], x[1], s.inputs[0], s.inputs[1], s.outputs[0].dtype)] },
+  Gate: {
+    summary: 'Gate(m, g, c) = g*m + (1-g)*c.', args: [], arity: fixed(3, 1), infer: (x) => [elementwise(x)],
+    lower: (e, x, _p, s) => {
+      const [m, g, c] = castAll(e, x, s.inputs, s.outputs[0].dtype);
+      const one = cast(e, e.f32(1), 'float32', s.outputs[0].dtype);
+      return [e.op1('Add', [e.op1('Mul', [g, m]), e.op1('Mul', [e.op1('Sub', [one, g]), c])])];
+    },
+  },
   Concatenate: {
     summary: 'Concatenates n_items tensors along axis.',
     args: [P.int('n_items', 2, { min: 1 }), P.int('axis', -1)],
     arity: (p) => ({ nIn: p.n_items, nOut: 1 }),
     infer: (x, p) => [concat(x, p.axis)],
+    lower: (e, x, p, s) => [e.op1('Concat', castAll(e, x, s.inputs, s.outputs[0].dtype), { axis: int(axisOf(p.axis, s.inputs[0].shape.length)) })],
   },
   Split: {
     summary: 'Splits a tensor into n_items equal parts along axis.',
     args: [P.int('n_items', 2, { min: 1 }), P.int('axis', -1)],
     arity: (p) => ({ nIn: 1, nOut: p.n_items }),
     infer: (x, p) => splitEven(x[0], p.n_items, p.axis),
+    lower: (e, x, p, s) => {
+      const ax = axisOf(p.axis, s.inputs[0].shape.length);
+      const part = dims(s.outputs[0])[ax];
+      return e.op('Split', [x[0], e.i64(Array.from({ length: p.n_items }, () => part))], { axis: int(ax) }, p.n_items);
+    },
   },
   Scan: {
     summary: 'Applies a layer along an axis, threading n_carry carries through the steps (a map when n_carry = 0).',
@@ -173,6 +216,29 @@ export const combinatorsLayers = family('combinators', {
       });
       return [...outs, ...carries];
     },
+    lower: (e, ins, p, sig, k) => {
+      const nCarry: number = p.n_carry;
+      const nX = ins.length - nCarry;
+      const body = k.slotSig('layer');
+      // Trax swaps the scanned axis with axis 0 (not a move): do the same, scan along 0, swap back
+      const xs = ins.slice(0, nX).map((v, i) => swapAxes(e, v, sig.inputs[i].shape.length, 0, axisOf(p.axis, sig.inputs[i].shape.length)));
+      const carries = ins.slice(nX);
+      const formal: ValueInfo[] = [
+        ...carries.map((_, i) => ({ name: `carry_${i}`, dtype: body.inputs[nX + i].dtype, shape: dims(body.inputs[nX + i]) })),
+        ...xs.map((_, i) => ({ name: `x_${i}`, dtype: body.inputs[i].dtype, shape: dims(body.inputs[i]) })),
+      ];
+      const nY = body.outputs.length - nCarry;
+      const g = e.subgraph('body', formal, (se, f) => {
+        const out = k.slotIn(se, 'layer', [...f.slice(nCarry), ...f.slice(0, nCarry)]);
+        return [...out.slice(nY), ...out.slice(0, nY)];
+      }, (names) => names.map((n, i) => {
+        const o = i < nCarry ? body.outputs[nY + i] : body.outputs[i - nCarry];
+        return { name: n, dtype: o.dtype, shape: dims(o) };
+      }));
+      const res = e.op('Scan', [...carries, ...xs], { body: { graph: g }, num_scan_inputs: int(nX) }, nCarry + nY);
+      const ys = res.slice(nCarry).map((v, i) => swapAxes(e, v, sig.outputs[i].shape.length, 0, axisOf(p.axis, sig.outputs[i].shape.length)));
+      return [...ys, ...res.slice(0, nCarry)];
+    },
   },
   Cond: {
     summary: 'Runs `true` if `cond` gives True, else `false` (identity when absent), on the rest of the stack.',
@@ -195,6 +261,17 @@ export const combinatorsLayers = family('combinators', {
       const f = ctx.slotArity('false') ? ctx.slot('false', rest) : rest;
       requireSameOutputs(t, f, 'Cond branches give different outputs');
       return t;
+    },
+    lower: (e, ins, _p, sig, k) => {
+      const c = k.slotArity('cond')!;
+      const [flag] = k.slot('cond', ins.slice(0, c.nIn));
+      const rest = ins.slice(c.nIn);
+      const flagSig = k.slotSig('cond').outputs[0];
+      const cond = flagSig.dtype === 'bool' ? flag : e.op1('Cast', [flag], { to: int(9) });
+      const infos = (names: string[]): ValueInfo[] => names.map((n, i) => ({ name: n, dtype: sig.outputs[i].dtype, shape: dims(sig.outputs[i]) }));
+      const thenG = e.subgraph('then', [], (se) => k.slotIn(se, 'true', rest), infos);
+      const elseG = e.subgraph('else', [], (se) => (k.slotArity('false') ? k.slotIn(se, 'false', rest) : rest), infos);
+      return e.op('If', [cond], { then_branch: { graph: thenG }, else_branch: { graph: elseG } }, sig.outputs.length);
     },
   },
   Chunk: {
@@ -219,12 +296,27 @@ export const combinatorsLayers = family('combinators', {
         return { dtype: y.dtype, shape: [dimMul(nChunks, y.shape[0]), ...y.shape.slice(1)] };
       });
     },
+    lower: (e, ins, p, sig, k) => {
+      const size: number = p.chunk_size;
+      const body = k.slotSig('layer');
+      const batch = Number(sig.inputs[0]?.shape[0]);
+      if (size < 1 || !sig.inputs.length || Number(body.inputs[0].shape[0]) !== size || batch === size) return k.slot('layer', ins);
+      // Trax: reshape to [n, size, ...], Scan the layer over the chunks (no carry), reshape back
+      const n = batch / size;
+      const xs = ins.map((v, i) => reshape(e, v, [n, ...dims(body.inputs[i])]));
+      const formal = xs.map((_, i) => ({ name: `chunk_${i}`, dtype: body.inputs[i].dtype, shape: dims(body.inputs[i]) }));
+      const g = e.subgraph('body', formal, (se, f) => k.slotIn(se, 'layer', f),
+        (names) => names.map((nm, i) => ({ name: nm, dtype: body.outputs[i].dtype, shape: dims(body.outputs[i]) })));
+      const res = e.op('Scan', xs, { body: { graph: g }, num_scan_inputs: int(xs.length) }, body.outputs.length);
+      return res.map((v, i) => reshape(e, v, dims(sig.outputs[i])));
+    },
   },
   Cache: {
     summary: 'Runs its layer once and returns the stored result on every later call (encoders in predict mode).',
     args: [P.slot('layer')],
     arity: (_p, k) => k.slots.layer ?? IDENTITY,
     infer: (inputs, _p, ctx) => ctx.slot('layer', inputs),
+    lower: (_e, ins, _p, _s, k) => k.slot('layer', ins),
   },
   BatchLeadingAxes: {
     summary: 'Folds all leading axes into one batch axis for its layer and unfolds the result.',
@@ -245,6 +337,12 @@ export const combinatorsLayers = family('combinators', {
       const [y] = ctx.slot('layer', folded);
       const lead = inputs[0].shape.slice(0, inputs[0].shape.length - keep);
       return [{ dtype: y.dtype, shape: [...lead, ...y.shape.slice(1)] }];
+    },
+    lower: (e, ins, _p, sig, k) => {
+      const body = k.slotSig('layer');
+      const folded = ins.map((v, i) => reshape(e, v, dims(body.inputs[i])));
+      const [y] = k.slot('layer', folded);
+      return [reshape(e, y, dims(sig.outputs[0]))];
     },
   },
   Bidirectional: {
@@ -304,6 +402,7 @@ export const combinatorsLayers = family('combinators', {
       normAxis(p.axis, x[0].shape.length);
       return [x[0]];
     },
+    lower: (e, x, p, s) => [reverse(e, x[0], axisOf(p.axis, s.inputs[0].shape.length))],
   },
 });
 

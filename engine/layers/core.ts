@@ -7,6 +7,7 @@
  */
 import { type Dim, dimProd, dimSub } from '../core/dim';
 import { LayerError } from '../core/errors';
+import { cast } from './lowering';
 import {
   type DType, type ShapeDtype, floatOf, formatShape, formatShapeDtype, isFloat, isInt, normAxis, promote,
 } from '../core/shape';
@@ -119,6 +120,11 @@ export const coreLayers = family('core', {
       const dtype: DType = p.use_bfloat16 ? 'bfloat16' : 'float32';
       const w: WeightDecl = { name: 'kernel', shape: [lastDim(x), p.n_units], dtype, init: p.kernel_initializer };
       return p.use_bias ? [w, bias('bias', [p.n_units], dtype, p.bias_initializer)] : [w];
+    },
+    lower: (e, [x], p, s) => {
+      const to = s.outputs[0].dtype;
+      const y = e.op1('MatMul', [cast(e, x, s.inputs[0].dtype, to), cast(e, e.weight('kernel'), p.use_bfloat16 ? 'bfloat16' : 'float32', to)]);
+      return [p.use_bias ? e.op1('Add', [y, cast(e, e.weight('bias'), p.use_bfloat16 ? 'bfloat16' : 'float32', to)]) : y];
     },
   },
   Embedding: {

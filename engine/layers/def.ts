@@ -10,6 +10,7 @@
  * `expand` instead: the subtree Trax would build.
  */
 import type { DType, ShapeDtype } from '../core/shape';
+import type { Emitter, LowerSig } from '../core/onnx';
 import type { Dim } from '../core/dim';
 import { LayerError } from '../core/errors';
 
@@ -181,8 +182,30 @@ export interface LayerDef {
   infer?(inputs: readonly ShapeDtype[], p: Params, ctx: InferCtx): ShapeDtype[];
   weights?(inputs: readonly ShapeDtype[], p: Params): WeightDecl[];
   state?(inputs: readonly ShapeDtype[], p: Params): WeightDecl[];
+  /**
+   * ONNX lowering. Leaves emit nodes with `e`; combinators wire their
+   * children's values with `kids` (the same stack discipline as inference).
+   * Returns exactly n_out value names.
+   */
+  lower?(e: Emitter, inputs: string[], p: Params, sig: LowerSig, kids: LowerKids): string[];
+  /** macros: lower the expansion as one model-local function (readable in Netron) */
+  lowerAsFunction?: boolean;
   /** layer-building functions and models: the tree Trax builds */
   expand?(p: Params, slots: Readonly<Record<string, ExpandNode | null>>, children: readonly ExpandNode[], kids: ChildArities): ExpandNode;
+}
+
+/** Lowers a combinator's children (implemented by engine/onnx's lowering driver). */
+export interface LowerKids {
+  readonly nChildren: number;
+  childArity(i: number): Arity;
+  slotArity(name: string): Arity | null;
+  child(i: number, inputs: string[]): string[];
+  slot(name: string, inputs: string[]): string[];
+  series(stack: string[], from?: number, to?: number): string[];
+  /** lowers the slot with another emitter (inside a subgraph body: Scan, If) */
+  slotIn(e: Emitter, name: string, inputs: string[]): string[];
+  /** the trace's shapes at the slot's inputs/outputs */
+  slotSig(name: string): LowerSig;
 }
 
 /** A node produced by `expand` (ids are assigned by the document layer). */
