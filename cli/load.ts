@@ -4,7 +4,9 @@ import type { ModelError } from '../engine/core/errors';
 import { DocumentError, type StrataDocument, parseDocumentText } from '../engine/document/schema';
 import { CodeError, codeToDocument } from '../engine/tracecode/parse';
 
-export class UsageError extends Error {}
+import { UsageError } from './args';
+
+export { UsageError };
 
 /** A model that could not be read as a model (syntax, malformed document): reported like a model error. */
 export class ModelLoadError extends Error {

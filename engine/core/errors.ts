@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   syntax: 'the Trax code has a syntax error',
   unsupported: 'the code uses something outside the supported subset',
   not_applicable: 'the spec entry has no meaning in a visual IDE',
+  bad_input: 'an input tensor does not fit the model (dtype, shape, data)',
+  bad_weights: 'a weights file does not fit the model (missing key, wrong shape or dtype, corrupt file)',
+  runtime: 'onnxruntime could not run the model',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

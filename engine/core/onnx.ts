@@ -99,6 +99,12 @@ export interface Emitter {
   readonly mode: 'train' | 'eval' | 'predict';
   /** the run's seed (dropout masks, LSH rotations) */
   readonly seed: number;
+  /**
+   * Lowering for a GPU provider: only ops that provider places on the GPU
+   * (notes/gpu.md), so no control flow (Scan, If: they run on the CPU) —
+   * combinators unroll instead.
+   */
+  readonly gpu: boolean;
   /** a node; returns its `nOut` fresh output names */
   op(op: string, inputs: string[], attrs?: Record<string, Attr>, nOut?: number, domain?: string): string[];
   /** a node with one output */

@@ -9,7 +9,7 @@ import { type ShapeDtype, formatShapeDtype, formatStack, normAxis, sameShapeDtyp
 import { type Arity, type ExpandNode, P, REQUIRED, construct, fixed } from './def';
 import { family, type SpecNote } from './family';
 import { childrenSerialArity, concat, elementwise, serialArity, splitEven } from './rules';
-import { axisOf, binary, cast, castAll, dims, int, ints, reshape, reverse, swapAxes } from './lowering';
+import { axisOf, binary, cast, castAll, dims, int, reshape, reverse, swapAxes } from './lowering';
 import type { ValueInfo } from '../core/onnx';
 
 const ADD: Arity = { nIn: 2, nOut: 1 };
@@ -223,6 +223,24 @@ export const combinatorsLayers = family('combinators', {
       // Trax swaps the scanned axis with axis 0 (not a move): do the same, scan along 0, swap back
       const xs = ins.slice(0, nX).map((v, i) => swapAxes(e, v, sig.inputs[i].shape.length, 0, axisOf(p.axis, sig.inputs[i].shape.length)));
       const carries = ins.slice(nX);
+      if (e.gpu) {
+        // no Scan op on a GPU provider: unroll over the (concrete) length
+        const length = nX ? dims(sig.inputs[0])[axisOf(p.axis, sig.inputs[0].shape.length)] : 0;
+        let state = carries;
+        const steps: string[][] = [];
+        for (let t = 0; t < length; t++) {
+          const at = e.i64(t);
+          const out = k.slotIn(e, 'layer', [...xs.map((x) => e.op1('Gather', [x, at], { axis: int(0) })), ...state]);
+          steps.push(out.slice(0, out.length - nCarry));
+          state = out.slice(out.length - nCarry);
+        }
+        const nYs = body.outputs.length - nCarry;
+        const ys = Array.from({ length: nYs }, (_, j) => {
+          const stacked = e.op1('Concat', steps.map((st) => e.op1('Unsqueeze', [st[j], e.i64([0])])), { axis: int(0) });
+          return swapAxes(e, stacked, sig.outputs[j].shape.length, 0, axisOf(p.axis, sig.outputs[j].shape.length));
+        });
+        return [...ys, ...state];
+      }
       const formal: ValueInfo[] = [
         ...carries.map((_, i) => ({ name: `carry_${i}`, dtype: body.inputs[nX + i].dtype, shape: dims(body.inputs[nX + i]) })),
         ...xs.map((_, i) => ({ name: `x_${i}`, dtype: body.inputs[i].dtype, shape: dims(body.inputs[i]) })),
@@ -268,6 +286,12 @@ export const combinatorsLayers = family('combinators', {
       const rest = ins.slice(c.nIn);
       const flagSig = k.slotSig('cond').outputs[0];
       const cond = flagSig.dtype === 'bool' ? flag : e.op1('Cast', [flag], { to: int(9) });
+      if (e.gpu) {
+        // no If op on a GPU provider: both branches are pure, so compute both and select
+        const t = k.slotIn(e, 'true', rest);
+        const f = k.slotArity('false') ? k.slotIn(e, 'false', rest) : rest;
+        return t.map((v, i) => e.op1('Where', [cond, v, f[i]]));
+      }
       const infos = (names: string[]): ValueInfo[] => names.map((n, i) => ({ name: n, dtype: sig.outputs[i].dtype, shape: dims(sig.outputs[i]) }));
       const thenG = e.subgraph('then', [], (se) => k.slotIn(se, 'true', rest), infos);
       const elseG = e.subgraph('else', [], (se) => (k.slotArity('false') ? k.slotIn(se, 'false', rest) : rest), infos);
@@ -303,6 +327,11 @@ export const combinatorsLayers = family('combinators', {
       if (size < 1 || !sig.inputs.length || Number(body.inputs[0].shape[0]) !== size || batch === size) return k.slot('layer', ins);
       // Trax: reshape to [n, size, ...], Scan the layer over the chunks (no carry), reshape back
       const n = batch / size;
+      if (e.gpu) {
+        // no Scan op on a GPU provider: the chunks one after another
+        const parts = Array.from({ length: n }, (_, c) => k.slotIn(e, 'layer', ins.map((v) => e.op1('Slice', [v, e.i64([c * size]), e.i64([(c + 1) * size]), e.i64([0])]))));
+        return sig.outputs.map((_, j) => e.op1('Concat', parts.map((pt) => pt[j]), { axis: int(0) }));
+      }
       const xs = ins.map((v, i) => reshape(e, v, [n, ...dims(body.inputs[i])]));
       const formal = xs.map((_, i) => ({ name: `chunk_${i}`, dtype: body.inputs[i].dtype, shape: dims(body.inputs[i]) }));
       const g = e.subgraph('body', formal, (se, f) => k.slotIn(se, 'layer', f),

@@ -7,12 +7,15 @@
  */
 import { type Dim, dimProd, dimSub } from '../core/dim';
 import { LayerError } from '../core/errors';
-import { cast } from './lowering';
+import { type Emitter, type LowerSig, ONNX_DTYPE } from '../core/onnx';
+import {
+  argExtremum, axisOf, cast, computeFloat, dims, int, ints, logSumExp, randomUniform, reshape, scalarOf, viaFloat,
+} from './lowering';
 import {
   type DType, type ShapeDtype, floatOf, formatShape, formatShapeDtype, isFloat, isInt, normAxis, promote,
 } from '../core/shape';
 import {
-  type Initializer, type LambdaValue, type Params, type WeightDecl, INIT, P, REQUIRED, badParam, construct, fixed,
+  type Initializer, type LambdaValue, type LayerDef, type Params, type WeightDecl, INIT, P, REQUIRED, badParam, construct, fixed,
   isInitCall, isLambda,
 } from './def';
 import { type FamilyEntry, family, type SpecNote } from './family';
@@ -42,8 +45,9 @@ function sumDtype(d: DType): DType {
 }
 
 /** A 1 -> 1 Fn layer that keeps shape and computes `dtype` from the input dtype. */
-function elementwiseFn(summary: string, dtype: (d: DType) => DType = (d) => d, args: FamilyEntry['args'] = []): FamilyEntry {
+function elementwiseFn(summary: string, dtype: (d: DType) => DType = (d) => d, args: FamilyEntry['args'] = [], lower?: Lower): FamilyEntry {
   return {
+    lower,
     summary,
     args,
     arity: fixed(1, 1),
@@ -52,8 +56,9 @@ function elementwiseFn(summary: string, dtype: (d: DType) => DType = (d) => d, a
 }
 
 /** A reduction Fn layer (Mean, Min, Max, Sum). */
-function reduction(summary: string, defaultAxis: number | null, dtype: (d: DType) => DType, what: string): FamilyEntry {
+function reduction(summary: string, defaultAxis: number | null, dtype: (d: DType) => DType, what: string, lower?: Lower): FamilyEntry {
   return {
+    lower,
     summary,
     args: [P.intOrInts('axis', defaultAxis, { nullable: true }), P.bool('keepdims', false)],
     arity: fixed(1, 1),
@@ -101,6 +106,89 @@ function localLength(x: ShapeDtype, p: Params): Dim {
   return dimSub(L, k - 1);
 }
 
+// ---------------------------------------------------------------- lowering helpers
+
+type Lower = NonNullable<LayerDef['lower']>;
+
+/** Normalised reduction axes; null = all axes. */
+function axesOf(axis: number | readonly number[] | null, rank: number): number[] | null {
+  if (axis === null) return null;
+  return (typeof axis === 'number' ? [axis] : axis).map((a) => axisOf(a, rank));
+}
+
+/**
+ * The dtype a reduction runs in: floats in the compute float; int32/int64 as
+ * they are (exact); narrow integers and bools widened to int32.
+ */
+function reduceDtype(d: DType, float: boolean): DType {
+  if (float || isFloat(d)) return computeFloat(d);
+  return d === 'int64' ? 'int64' : 'int32';
+}
+
+/** Mean / Min / Max / Sum: ReduceX over `axis` (None: all axes) with keepdims. */
+function lowerReduce(op: 'ReduceMean' | 'ReduceMin' | 'ReduceMax' | 'ReduceSum'): Lower {
+  return (e, [x], p, s) => {
+    const xin = s.inputs[0], out = s.outputs[0];
+    const rank = xin.shape.length;
+    const axes = axesOf(p.axis, rank);
+    const cd = reduceDtype(xin.dtype, op === 'ReduceMean');
+    const xc = cast(e, x, xin.dtype, cd);
+    // a scalar, or axis=() (numpy reduces nothing): the value itself
+    if (rank === 0 || (axes && axes.length === 0)) return [cast(e, xc, cd, out.dtype)];
+    const ins = axes ? [xc, e.i64(axes)] : [xc];
+    return [cast(e, e.op1(op, ins, { keepdims: int(p.keepdims ? 1 : 0) }), cd, out.dtype)];
+  };
+}
+
+/** An identity on n values (PrintShape, SummaryScalar, StopGradient). */
+const identity: Lower = (_e, ins) => [...ins];
+
+/**
+ * LocallyConnected1d exactly as Trax computes it: r[..., l, k, :] = x[..., l, :] @ W[l, k]
+ * for every input position l, then output t sums r[src(t, k), k] over k with
+ * SAME/WRAP src = t + k - (K-1)/2 (zero / cyclic outside) and VALID
+ * src = t + K-1-k (Trax shifts the VALID pieces the other way round).
+ */
+function lowerLocallyConnected(e: Emitter, x: string, p: Params, s: LowerSig): string {
+  const xin = s.inputs[0], out = s.outputs[0];
+  const shape = dims(xin);
+  const L = shape[shape.length - 2], P = shape[shape.length - 1];
+  const lead = shape.slice(0, -2);
+  const N = lead.reduce((a, d) => a * d, 1);
+  const K: number = p.kernel_size, F: number = p.filters;
+  const Lout = p.padding === 'VALID' ? L - K + 1 : L;
+  const xf = cast(e, x, xin.dtype, 'float32');
+  const xt = e.op1('Transpose', [reshape(e, xf, [N, L, P])], { perm: ints([1, 0, 2]) });
+  const w = reshape(e, e.op1('Transpose', [e.weight('kernel')], { perm: ints([0, 2, 1, 3]) }), [L, P, K * F]);
+  const r = e.op1('MatMul', [xt, w]); // (L, N, K*F)
+  let y: string;
+  if (K === 1) {
+    y = reshape(e, r, [L, N, F]);
+  } else {
+    const rk = reshape(e, e.op1('Transpose', [reshape(e, r, [L, N, K, F])], { perm: ints([0, 2, 1, 3]) }), [L * K, N, F]);
+    const h = (K - 1) / 2;
+    const index: number[] = [];
+    const valid: number[] = [];
+    for (let t = 0; t < Lout; t++) {
+      for (let k = 0; k < K; k++) {
+        let src = p.padding === 'VALID' ? t + K - 1 - k : t + k - h;
+        const ok = src >= 0 && src < L;
+        if (p.padding === 'WRAP') src = ((src % L) + L) % L;
+        valid.push(ok || p.padding === 'WRAP' ? 1 : 0);
+        index.push((ok || p.padding === 'WRAP' ? src : 0) * K + k);
+      }
+    }
+    let g = e.op1('Gather', [rk, e.i32(index, [Lout, K])], { axis: int(0) }); // (L', K, N, F)
+    if (valid.includes(0)) {
+      g = e.op1('Where', [e.constant({ dtype: 'bool', dims: [Lout, K, 1, 1], data: Int32Array.from(valid) }), g, e.f32(0)]);
+    }
+    y = e.op1('ReduceSum', [g, e.i64([1])], { keepdims: int(0) });
+  }
+  y = reshape(e, e.op1('Transpose', [y], { perm: ints([1, 0, 2]) }), [...lead, Lout, F]);
+  if (p.use_bias) y = e.op1('Add', [y, e.weight('bias')]);
+  return cast(e, y, 'float32', out.dtype);
+}
+
 // ---------------------------------------------------------------- the family
 
 export const coreLayers = family('core', {
@@ -122,9 +210,12 @@ export const coreLayers = family('core', {
       return p.use_bias ? [w, bias('bias', [p.n_units], dtype, p.bias_initializer)] : [w];
     },
     lower: (e, [x], p, s) => {
-      const to = s.outputs[0].dtype;
-      const y = e.op1('MatMul', [cast(e, x, s.inputs[0].dtype, to), cast(e, e.weight('kernel'), p.use_bfloat16 ? 'bfloat16' : 'float32', to)]);
-      return [p.use_bias ? e.op1('Add', [y, cast(e, e.weight('bias'), p.use_bfloat16 ? 'bfloat16' : 'float32', to)]) : y];
+      // 16-bit floats are multiplied in float32 (as XLA accumulates them; onnxruntime's CPU MatMul has no bfloat16)
+      const out = s.outputs[0].dtype;
+      const acc: DType = out === 'bfloat16' || out === 'float16' ? 'float32' : out;
+      const wt: DType = p.use_bfloat16 ? 'bfloat16' : 'float32';
+      const y = e.op1('MatMul', [cast(e, x, s.inputs[0].dtype, acc), cast(e, e.weight('kernel'), wt, acc)]);
+      return [cast(e, p.use_bias ? e.op1('Add', [y, cast(e, e.weight('bias'), wt, acc)]) : y, acc, out)];
     },
   },
   Embedding: {
@@ -145,6 +236,13 @@ export const coreLayers = family('core', {
       return [{ dtype, shape: [...x.shape, p.d_feature] }];
     },
     weights: (_x, p) => [{ name: 'embedding', shape: [p.vocab_size, p.d_feature], dtype: p.use_bfloat16 ? 'bfloat16' : initializerDtype(p.kernel_initializer), init: p.kernel_initializer }],
+    // take(W, ids, axis=0, mode='clip'): ids clipped into [0, vocab_size - 1] (int32), then Gather
+    lower: (e, [ids], p, s) => {
+      const table: DType = p.use_bfloat16 ? 'bfloat16' : initializerDtype(p.kernel_initializer);
+      const clipped = e.op1('Clip', [cast(e, ids, s.inputs[0].dtype, 'int32'), e.i32(0), e.i32(p.vocab_size - 1)]);
+      // (the table is cast before the Gather: a bfloat16 initializer's Cast folds away; a bfloat16 Gather has no GPU kernel)
+      return [e.op1('Gather', [cast(e, e.weight('embedding'), table, s.outputs[0].dtype), clipped], { axis: int(0) })];
+    },
   },
   Dropout: {
     summary: 'In train mode zeroes each element with probability rate and scales the rest by 1/(1-rate); identity otherwise.',
@@ -158,6 +256,20 @@ export const coreLayers = family('core', {
       return [{ dtype: floatOf(x.dtype), shape: x.shape }];
     },
     state: (_x, p) => [{ name: 'rate', shape: [], dtype: 'float32', init: { fill: p.rate } }],
+    // train: keep = u < 1 - rate (u from randomUniform, one per element of the mask shape: x's shape
+    // with the shared axes set to 1, broadcast); y = x * where(keep, 1/(1-rate), 0).
+    // The rate is the constructor's (the state Trax keeps holds the same value).
+    lower: (e, [x], p, s) => {
+      const xin = s.inputs[0], out = s.outputs[0];
+      if (e.mode !== 'train' || p.rate === 0) return [cast(e, x, xin.dtype, out.dtype)];
+      const shape = dims(xin);
+      const maskShape = [...shape];
+      for (const a of (p.shared_axes ?? []) as number[]) maskShape[axisOf(a, shape.length)] = 1;
+      const keepProb = Math.fround(1 - p.rate);
+      const u = randomUniform(e, maskShape, 'Dropout');
+      const mask = e.op1('Where', [e.op1('Less', [u, e.f32(keepProb)]), e.f32(Math.fround(1 / keepProb)), e.f32(0)]);
+      return [viaFloat(e, x, xin.dtype, out.dtype, (v, d) => e.op1('Mul', [v, cast(e, mask, 'float32', d)]))];
+    },
   },
   Weights: {
     summary: 'A learnable tensor as a layer: takes no input and returns its weight (initializer(shape, rng)).',
@@ -165,12 +277,14 @@ export const coreLayers = family('core', {
     arity: fixed(0, 1),
     infer: (_x, p) => [{ dtype: p.use_bfloat16 ? 'bfloat16' : initializerDtype(p.initializer), shape: p.shape }],
     weights: (_x, p) => [{ name: 'weights', shape: p.shape, dtype: p.use_bfloat16 ? 'bfloat16' : initializerDtype(p.initializer), init: p.initializer }],
+    lower: (e) => [e.weight('weights')],
   },
   PrintShape: {
     summary: 'Prints the shapes and dtypes of its n_in inputs (with msg) and returns them unchanged.',
     args: [P.int('n_in', 1, { min: 0 }), P.str('msg', '')],
     arity: (p) => ({ nIn: p.n_in, nOut: p.n_in }),
     infer: (xs) => [...xs],
+    lower: identity,
   },
   SummaryImage: {
     summary: 'Returns its inputs and stores up to num_summaries batch items (concatenated over the inputs) as TensorBoard images in its state.',
@@ -201,6 +315,8 @@ export const coreLayers = family('core', {
       return [...xs];
     },
     state: (_x, p) => [{ name: `summary_${p.name}`, shape: [], dtype: 'float32', init: { fill: 0 } }],
+    // returns its inputs (the images go to TensorBoard state, not an output here); n_in=1 returns x[:1]
+    lower: (e, ins, p) => (p.n_in === 1 ? [e.op1('Slice', [ins[0], e.i64([0]), e.i64([1]), e.i64([0])])] : [...ins]),
   },
   SummaryScalar: {
     summary: 'Returns its input and stores aggregation_fun(x) (mean by default) in its state as a TensorBoard scalar.',
@@ -208,6 +324,8 @@ export const coreLayers = family('core', {
     arity: fixed(1, 1),
     infer: (xs) => [xs[0]],
     state: (_x, p) => [{ name: `summary_${p.name}`, shape: [], dtype: 'float32', init: { fill: 0 } }],
+    // identity (the aggregated scalar is TensorBoard state, not an output here)
+    lower: identity,
   },
   RandomUniform: {
     summary: 'Takes no input and returns a fresh tensor of the given shape, uniform in [min_val, max_val).',
@@ -220,6 +338,12 @@ export const coreLayers = family('core', {
     },
     arity: fixed(0, 1),
     infer: (_x, p) => [{ dtype: p.dtype, shape: p.shape }],
+    // random in every mode (a fresh draw per seed): min + (max - min) * u
+    lower: (e, _x, p, s) => {
+      const u = randomUniform(e, p.shape, 'RandomUniform');
+      const y = e.op1('Add', [e.op1('Mul', [u, e.f32(p.max_val - p.min_val)]), e.f32(p.min_val)]);
+      return [cast(e, y, 'float32', s.outputs[0].dtype)];
+    },
   },
   LocallyConnected1d: {
     summary: 'A 1-D convolution with separate weights per position: W (L, kernel_size, d_in, filters); VALID shrinks L by kernel_size-1, SAME pads with zeros, WRAP cyclically.',
@@ -251,6 +375,7 @@ export const coreLayers = family('core', {
       const w: WeightDecl = { name: 'kernel', shape: [L, p.kernel_size, lastDim(x), p.filters], dtype: 'float32', init: p.kernel_initializer };
       return p.use_bias ? [w, bias('bias', [localLength(x, p), p.filters], 'float32', p.bias_initializer)] : [w];
     },
+    lower: (e, [x], p, s) => [lowerLocallyConnected(e, x, p, s)],
   },
   Flatten: {
     summary: 'Reshapes to shape[:n_axes_to_keep] + (-1,): collapses the trailing axes into one.',
@@ -263,6 +388,7 @@ export const coreLayers = family('core', {
       }
       return [{ dtype: x.dtype, shape: [...x.shape.slice(0, k), dimProd(x.shape.slice(k))] }];
     },
+    lower: (e, [x], _p, s) => [reshape(e, x, dims(s.outputs[0]))],
   },
   LogSoftmax: {
     summary: 'x - logsumexp(x, axis, keepdims=True): log-probabilities along axis.',
@@ -272,12 +398,18 @@ export const coreLayers = family('core', {
       normAxis(p.axis, x.shape.length, 'LogSoftmax axis');
       return [{ dtype: floatOf(x.dtype), shape: x.shape }];
     },
+    // x - logsumexp(x): the LogSoftmax op is not on every GPU provider, and WebGPU's ReduceLogSumExp
+    // overflows (exp without the max subtracted: inf for logits > 88), so max + log(sum(exp(x - max)))
+    lower: (e, [x], p, s) => [viaFloat(e, x, s.inputs[0].dtype, s.outputs[0].dtype, (v) =>
+      e.op1('Sub', [v, logSumExp(e, v, axisOf(p.axis, s.inputs[0].shape.length))]))],
   },
   LogSumExp: {
     summary: 'log(sum(exp(x))) along axis, keeping the axis (size 1).',
     args: [P.int('axis', -1)],
     arity: fixed(1, 1),
     infer: ([x], p) => [reduce(x, normAxis(p.axis, x.shape.length, 'LogSumExp axis'), true, floatOf(x.dtype))],
+    // (as LogSoftmax: not WebGPU's ReduceLogSumExp, which overflows)
+    lower: (e, [x], p, s) => [viaFloat(e, x, s.inputs[0].dtype, s.outputs[0].dtype, (v) => logSumExp(e, v, axisOf(p.axis, s.inputs[0].shape.length)))],
   },
   Softmax: {
     summary: 'exp(log_softmax(x, axis)): probabilities along axis.',
@@ -287,13 +419,19 @@ export const coreLayers = family('core', {
       normAxis(p.axis, x.shape.length, 'Softmax axis');
       return [{ dtype: floatOf(x.dtype), shape: x.shape }];
     },
+    lower: (e, [x], p, s) => [viaFloat(e, x, s.inputs[0].dtype, s.outputs[0].dtype, (v) =>
+      e.op1('Softmax', [v], { axis: int(axisOf(p.axis, s.inputs[0].shape.length)) }))],
   },
-  ToFloat: elementwiseFn('x.astype(float32).', () => 'float32'),
-  Mean: reduction('Mean over axis (None: all axes); integers give float32.', -1, floatOf, 'Mean'),
-  Min: reduction('Minimum over axis (None: all axes).', -1, (d) => d, 'Min'),
-  Max: reduction('Maximum over axis (None: all axes).', -1, (d) => d, 'Max'),
-  Sum: reduction('Sum over axis; (quirk) the default axis=None sums ALL elements.', null, sumDtype, 'Sum'),
-  ThresholdToBinary: elementwiseFn('(x > threshold) as int32 (strict).', () => 'int32', [P.float('threshold', 0.5)]),
+  ToFloat: elementwiseFn('x.astype(float32).', () => 'float32', [], (e, [x], _p, s) => [cast(e, x, s.inputs[0].dtype, 'float32')]),
+  Mean: reduction('Mean over axis (None: all axes); integers give float32.', -1, floatOf, 'Mean', lowerReduce('ReduceMean')),
+  Min: reduction('Minimum over axis (None: all axes).', -1, (d) => d, 'Min', lowerReduce('ReduceMin')),
+  Max: reduction('Maximum over axis (None: all axes).', -1, (d) => d, 'Max', lowerReduce('ReduceMax')),
+  Sum: reduction('Sum over axis; (quirk) the default axis=None sums ALL elements.', null, sumDtype, 'Sum', lowerReduce('ReduceSum')),
+  ThresholdToBinary: elementwiseFn('(x > threshold) as int32 (strict).', () => 'int32', [P.float('threshold', 0.5)], (e, [x], p, s) => {
+    const d = computeFloat(s.inputs[0].dtype);
+    const above = e.op1('Greater', [cast(e, x, s.inputs[0].dtype, d), scalarOf(e, p.threshold, d)]);
+    return [e.op1('Cast', [above], { to: int(ONNX_DTYPE.int32) })];
+  }),
   ArgMax: {
     summary: 'Index of the largest value along axis (int32); axis=None: over the flattened tensor.',
     args: [P.int('axis', -1, { nullable: true })],
@@ -302,9 +440,24 @@ export const coreLayers = family('core', {
       if (p.axis === null) return [{ dtype: 'int32', shape: [] }];
       return [reduce(x, normAxis(p.axis, x.shape.length, 'ArgMax axis'), false, 'int32')];
     },
+    // the first index of the maximum as int32, without ArgMax's int64 (not castable on WebGPU)
+    lower: (e, [x], p, s) => {
+      const xin = s.inputs[0];
+      const shape = dims(xin);
+      if (p.axis !== null) return [argExtremum(e, x, xin.dtype, shape, axisOf(p.axis, shape.length))];
+      const n = shape.reduce((a, d) => a * d, 1);
+      return [argExtremum(e, reshape(e, x, [n]), xin.dtype, [n], 0)];
+    },
   },
-  Negate: elementwiseFn('-x.'),
-  StopGradient: elementwiseFn('Identity forward; blocks gradients (lax.stop_gradient).'),
+  Negate: elementwiseFn('-x.', (d) => d, [], (e, [x], _p, s) => {
+    const d = s.inputs[0].dtype;
+    if (d === 'bool') return [e.op1('Not', [x])];
+    if (isFloat(d)) return [viaFloat(e, x, d, d, (v) => e.op1('Neg', [v]))];
+    // (Neg has no int32 kernel on WebGPU) 0 - x
+    const c = reduceDtype(d, false);
+    return [cast(e, e.op1('Sub', [c === 'int64' ? e.i64(0) : e.i32(0), cast(e, x, d, c)]), c, d)];
+  }),
+  StopGradient: elementwiseFn('Identity forward; blocks gradients (lax.stop_gradient).', (d) => d, [], identity),
 });
 
 export const coreNotes: Record<string, SpecNote> = {

@@ -18,6 +18,7 @@ export interface ModelState {
   /** function key -> function name */
   functionByKey: Map<string, string>;
   inline: boolean;
+  gpu: boolean;
   mode: 'train' | 'eval' | 'predict';
   seed: number;
 }
@@ -83,6 +84,7 @@ export class ScopeEmitter implements Emitter {
   }
 
   get mode() { return this.scope.model.mode; }
+  get gpu() { return this.scope.model.gpu; }
   get seed() { return this.scope.model.seed; }
 
   /** an emitter for another layer in the same scope */
@@ -147,8 +149,11 @@ export class ScopeEmitter implements Emitter {
         state: (n) => capture(this.bindings.state(n)),
       });
       const outs = build(inner, formals);
+      const seenOut = new Set<string>();
       const outNames = outs.map((o, i) => {
-        if (formals.includes(o) || o.startsWith('w')) {
+        const dup = seenOut.has(o);
+        seenOut.add(o);
+        if (dup || formals.includes(o) || captured.some((_, j) => o === `w${j}`)) {
           const id = body.fresh(`out${i}`);
           body.nodes.push({ op: 'Identity', inputs: [o], outputs: [id] });
           return id;
@@ -189,8 +194,10 @@ export class ScopeEmitter implements Emitter {
     const outs = build(e, inputs.map((i) => i.name));
     // a body output must be produced inside the body (not a formal input or an outer value)
     const produced = new Set(body.nodes.flatMap((n) => n.outputs));
+    const taken = new Set<string>();
     const outNames = outs.map((o, i) => {
-      if (produced.has(o)) return o;
+      // each output its own name: a value returned twice (Dup) is copied
+      if (produced.has(o) && !taken.has(o)) { taken.add(o); return o; }
       const id = body.fresh(`${this.prefix}/${name}/out${i}`);
       body.nodes.push({ op: 'Identity', inputs: [o], outputs: [id] });
       return id;

@@ -48,6 +48,8 @@ export interface LowerOptions {
   seed?: number;
   /** inline Strata's model-local functions (needed for probes inside them) */
   inlineFunctions?: boolean;
+  /** lower for a GPU provider: no control-flow ops (Scan/If unroll) */
+  gpu?: boolean;
   /** edges to probe: 'all', or layer paths (`Serial[1]`; '' = the model's output) */
   probes?: 'all' | string[];
   /** also return the probed tensors themselves (not only their statistics) */
@@ -95,7 +97,7 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
   if (trace.errors.length) throw new LowerError(trace.errors[0]);
   concrete(trace.input, '', doc.root.kind);
   const mode = opts.mode ?? 'eval';
-  const state: ModelState = { dtypes: new Map(), functions: new Map(), functionByKey: new Map(), inline: !!opts.inlineFunctions, mode, seed: opts.seed ?? 0 };
+  const state: ModelState = { dtypes: new Map(), functions: new Map(), functionByKey: new Map(), inline: !!opts.inlineFunctions, gpu: !!opts.gpu, mode, seed: opts.seed ?? 0 };
   const main = new Scope(state, 'graph');
 
   // where every node sits (weight keys, sharing by id)
@@ -116,7 +118,8 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
       weightInputs.push({ name: ref.key, dtype: ref.decl.dtype, shape: ref.decl.shape.map(Number) });
     } else {
       if (!opts.weightValue) fail('unsupported', `no value for weight ${ref.key}`);
-      initializers.push({ name: ref.key, value: opts.weightValue(ref) });
+      const value = opts.weightValue(ref);
+      initializers.push({ name: ref.key, value: opts.gpu && value.dtype === 'bfloat16' ? bfloat16AsFloat32(value) : value });
     }
     return ref.key;
   };
@@ -215,16 +218,48 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
 
   const rootArity = trace.root.analysis.arity!;
   const e = new ScopeEmitter(main, '');
-  const rootOut = lowerTrace(trace.root, '', inputs.slice(0, rootArity.nIn).map((i) => i.name), e);
-  const finalStack = [...rootOut, ...inputs.slice(rootArity.nIn).map((i) => i.name)];
+  // onnxruntime's JavaScript API has no bfloat16 tensors: such inputs and outputs cross as float32, cast in the graph
+  const inputValues = inputs.map((info) => {
+    if (info.dtype !== 'bfloat16') return info.name;
+    if (opts.gpu) { info.dtype = 'float32'; return info.name; }
+    info.dtype = 'float32';
+    const v = main.fresh(`${info.name}/bfloat16`);
+    main.nodes.push({ op: 'Cast', inputs: [info.name], outputs: [v], name: v, attrs: { to: { int: 16 } } });
+    state.dtypes.set(v, 'bfloat16');
+    return v;
+  });
+  const rootOut = lowerTrace(trace.root, '', inputValues.slice(0, rootArity.nIn), e);
+  const finalStack = [...rootOut, ...inputValues.slice(rootArity.nIn)];
   afterEdges.set('', { kind: trace.root.node.kind, values: finalStack, sigs: trace.output ?? [] });
 
   // outputs: Identity copies with stable names
+  // outputs: `output_i` copies, except where a copy would leave the GPU (Identity has no bool kernel there):
+  // an input passed through is its own output, a bool value is named as it is
+  const inputNames = new Set(inputs.map((i) => i.name));
+  const usedNames = new Set<string>();
   const outputs: ValueInfo[] = finalStack.map((v, i) => {
+    const sig = trace.output![i];
+    if (sig.dtype === 'bfloat16' && opts.gpu) {
+      const name = `output_${i}`;
+      main.reserve(name);
+      main.nodes.push({ op: 'Identity', inputs: [v], outputs: [name], name });
+      return { ...valueInfo(name, sig), dtype: 'float32' };
+    }
+    if (sig.dtype === 'bfloat16') {
+      const name = `output_${i}`;
+      main.reserve(name);
+      main.nodes.push({ op: 'Cast', inputs: [v], outputs: [name], name, attrs: { to: { int: 1 } } });
+      return { ...valueInfo(name, sig), dtype: 'float32' };
+    }
+    if ((inputNames.has(v) || sig.dtype === 'bool') && !usedNames.has(v)) {
+      usedNames.add(v);
+      return valueInfo(v, sig);
+    }
     const name = `output_${i}`;
     main.reserve(name);
     main.nodes.push({ op: 'Identity', inputs: [v], outputs: [name], name });
-    return valueInfo(name, trace.output![i]);
+    usedNames.add(name);
+    return valueInfo(name, sig);
   });
 
   // probes: the after-edge of each chosen layer, with statistics computed in the graph
@@ -272,6 +307,15 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
     metadata: { mode, seed: String(state.seed) },
   };
   return { model, inputs, outputs, weights, probes, trace };
+}
+
+/** bfloat16 bits (the upper half of a float32) as float32 values. */
+function bfloat16AsFloat32(v: TensorValue): TensorValue {
+  const bits = v.data as Uint16Array;
+  const out = new Float32Array(bits.length);
+  const u = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; i++) u[i] = bits[i] << 16;
+  return { dtype: 'float32', dims: v.dims, data: out };
 }
 
 /** [min, max, mean, std, nan_count, inf_count] of a value, as one float32[6] graph output. */

@@ -1,0 +1,138 @@
+/**
+ * Trax's value cases through the real `strata run`: the case's inputs as an
+ * inputs file, its weights (where it gives them) as an .npz keyed by tree
+ * path, and the outputs compared to the case's values (its tolerance, else
+ * 1e-5 relative).
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TensorValue } from '../engine/core/onnx';
+import type { DType } from '../engine/core/shape';
+import { codeToTree } from '../engine/tracecode/parse';
+import { traceDocument, forEachNode } from '../engine/document/trace';
+import { weightKey } from '../engine/onnx/lower';
+import { writeNpz } from '../engine/weights';
+import { conformanceCases, type ConformanceCase } from '../test/conformance';
+import { repoRoot } from '../test/shared';
+
+/** Value cases that are not a one-call run of a layer expression, and where they are checked instead. */
+const ELSEWHERE: Record<string, string> = {
+  one_hot_fn: 'tl.one_hot is a tensor function, not a layer: checked inside Fn lambdas (engine/onnx/fn.lower.test.ts)',
+  lsh_combine_hashes: 'a formula of LSH attention: checked by the LSH kernel tests (kernels/lsh)',
+  scan_predict_two_calls: 'predict-mode state carried across two calls: `strata run` is one call',
+  cache_returns_first_result: 'Cache state carried across two calls: `strata run` is one call',
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'strata-values-'));
+let fileNo = 0;
+
+function shapeOf(v: unknown): number[] {
+  const out: number[] = [];
+  let x = v;
+  while (Array.isArray(x)) { out.push(x.length); x = x[0]; }
+  return out;
+}
+
+function tensorJson(v: unknown, dtype: DType): unknown {
+  return { dtype, shape: shapeOf(v), data: (Array.isArray(v) ? v.flat(Infinity) : [v]).map((x) => (x === true ? 1 : x === false ? 0 : x)) };
+}
+
+function flatNumbers(v: unknown): number[] {
+  return (Array.isArray(v) ? v.flat(Infinity) : [v]).map((x) => (x === true ? 1 : x === false ? 0 : Number(x)));
+}
+
+function expectClose(got: unknown, want: unknown, tol: { atol?: number; rtol?: number } | undefined, what: string): void {
+  const g = flatNumbers(got), w = flatNumbers(want);
+  expect(g.length, `${what}: number of values`).toBe(w.length);
+  const atol = tol?.atol ?? 0, rtol = tol?.rtol ?? (tol ? 0 : 1e-5);
+  g.forEach((x, i) => {
+    const ok = Math.abs(x - w[i]) <= atol + rtol * Math.abs(w[i]) || (Number.isNaN(x) && Number.isNaN(w[i]));
+    if (!ok) expect(x, `${what}[${i}] (want ${w[i]}, atol ${atol}, rtol ${rtol})`).toBe(w[i]);
+  });
+}
+
+/** The case's weights as an .npz keyed by tree path, in Trax's flat order. */
+function weightsFile(model: string, sig: ConformanceCase['input_signature'], weights: unknown): string {
+  const root = codeToTree(model);
+  const t = traceDocument({ root, input: sig.map((s) => ({ dtype: s.dtype, shape: s.shape })) });
+  const refs: { key: string; dtype: DType; dims: number[] }[] = [];
+  forEachNode(t.root, (n, path) => {
+    for (const w of n.weights) refs.push({ key: weightKey(path, n.node.kind, w.name), dtype: w.dtype, dims: w.shape.map(Number) });
+  });
+  const arrays = refs.length === 1 ? [weights] : (weights as unknown[]);
+  expect(arrays.length).toBe(refs.length);
+  const entries: [string, TensorValue][] = refs.map((r, i) => [r.key, { dtype: 'float32', dims: r.dims, data: Float32Array.from(flatNumbers(arrays[i])) }]);
+  const path = join(dir, `w${++fileNo}.npz`);
+  writeFileSync(path, writeNpz(entries));
+  return path;
+}
+
+function run(model: string, inputs: unknown[], sig: ConformanceCase['input_signature'], weights?: string): { code: number; json: any } { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const path = join(dir, `in${++fileNo}.json`);
+  writeFileSync(path, JSON.stringify(inputs.map((x, i) => tensorJson(x, sig[i]?.dtype ?? 'float32'))));
+  const args = [join(repoRoot, 'bin', 'strata.js'), 'run', model, '--inputs', path, '--json', ...(weights ? ['--weights', weights] : [])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  let json: unknown;
+  try { json = JSON.parse(r.stdout); } catch { json = { stderr: r.stderr }; }
+  return { code: r.status ?? -1, json };
+}
+
+function inputsList(c: ConformanceCase, inputs: unknown): unknown[] {
+  return c.input_signature.length === 1 ? [inputs] : (inputs as unknown[]);
+}
+
+function outputsList(nOut: number, values: unknown): unknown[] {
+  return nOut === 1 ? [values] : (values as unknown[]);
+}
+
+describe('conformance values through strata run', () => {
+  it('leaves out only the cases that are not a one-call run', () => {
+    const valueIds = [...conformanceCases().values()].filter((c) => c.kind === 'value').map((c) => c.id);
+    expect(Object.keys(ELSEWHERE).filter((id) => valueIds.includes(id)).sort()).toEqual(Object.keys(ELSEWHERE).sort());
+  });
+
+  for (const c of conformanceCases().values()) {
+    if (c.kind !== 'value') continue;
+    if (ELSEWHERE[c.id]) continue;
+    it(c.id, () => {
+      const e = c.expected as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const tol = (c as unknown as { tolerance?: { atol?: number; rtol?: number } }).tolerance;
+      const exprs = c.model.split(';').map((s) => s.trim());
+      if (e.per_layer_values) {
+        for (const x of exprs) {
+          const kind = /tl\.(\w+)/.exec(x)![1];
+          const ins = e.inputs && !Array.isArray(e.inputs) ? e.inputs[kind === 'Gate' ? 'Gate(m, g, c)' : 'binary(x0, x1)'] : [e.inputs];
+          const sig = ins.map((v: unknown) => ({ dtype: 'float32' as DType, shape: shapeOf(v) }));
+          const r = run(x, ins, sig);
+          expect(r.code, JSON.stringify(r.json)).toBe(0);
+          expectClose(r.json.outputs[0].data, e.per_layer_values[kind], tol, `${c.id} ${kind}`);
+        }
+        return;
+      }
+      if (e.output_nonzero_count !== undefined) {
+        const sig = c.input_signature;
+        const n = sig[0].shape.reduce((a: number, d) => a * Number(d), 1);
+        const r = run(c.model, [Array.from({ length: n }, (_, i) => 1 + (i % 7))], [{ ...sig[0], shape: [n] }]);
+        expect(r.code, JSON.stringify(r.json)).toBe(0);
+        expect(r.json.outputs[0].data.filter((x: number) => x !== 0).length).toBe(n);
+        return;
+      }
+      const calls = e.calls ?? [{ inputs: e.inputs, output_values: e.output_values }];
+      const layerOf = (call: { layer?: string }) => (call.layer && call.layer !== 'default' ? exprs[1] : exprs[0]);
+      for (const call of calls) {
+        const model = layerOf(call);
+        const ins = inputsList(c, call.inputs);
+        const sig = ins.map((v, i) => ({ dtype: c.input_signature[i].dtype, shape: shapeOf(v) }));
+        const weights = e.weights !== undefined ? weightsFile(model, sig, e.weights) : undefined;
+        const r = run(model, ins, sig, weights);
+        expect(r.code, JSON.stringify(r.json)).toBe(0);
+        const nOut = r.json.outputs.length - Math.max(0, ins.length - (e.n_in ?? ins.length));
+        const want = outputsList(e.n_out ?? nOut, call.output_values);
+        want.forEach((w, i) => expectClose(r.json.outputs[i].data, w, tol, `${c.id} output ${i}`));
+      }
+    });
+  }
+});
