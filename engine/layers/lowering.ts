@@ -51,9 +51,12 @@ export function swapAxes(e: Emitter, v: string, rank: number, a: number, b: numb
   return e.op1('Transpose', [v], { perm: ints(perm) });
 }
 
-/** log_softmax without LogSoftmax (which WebGPU lacks): x - logsumexp(x, axis). */
+/**
+ * log_softmax without LogSoftmax (which WebGPU lacks): x - logsumexp(x, axis),
+ * the max subtracted first (WebGPU's ReduceLogSumExp does not, and overflows).
+ */
 export function logSoftmax(e: Emitter, x: string, axis: number): string {
-  return e.op1('Sub', [x, e.op1('ReduceLogSumExp', [x, e.i64([axis])], { keepdims: int(1) })]);
+  return e.op1('Sub', [x, logSumExp(e, x, axis)]);
 }
 
 /** Reverses `v` along `axis` (Slice with step -1). */

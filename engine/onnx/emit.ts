@@ -77,7 +77,11 @@ function tensorOf(dtype: 'float32' | 'int64' | 'int32', values: number | readonl
 
 export class ScopeEmitter implements Emitter {
   readonly none = '';
-  constructor(readonly scope: Scope, readonly prefix: string, private readonly bindings: LayerBindings = noBindings) {}
+  /**
+   * @param capture inside a function body: turns a value of the enclosing graph (a weight) into one of the
+   *   function's inputs, since a function sees nothing but its inputs
+   */
+  constructor(readonly scope: Scope, readonly prefix: string, private readonly bindings: LayerBindings = noBindings, readonly capture?: (outer: string) => string) {}
 
   dtypeOf(value: string): DType | undefined {
     return this.scope.model.dtypes.get(value);
@@ -89,7 +93,8 @@ export class ScopeEmitter implements Emitter {
 
   /** an emitter for another layer in the same scope */
   forLayer(prefix: string, bindings: LayerBindings): ScopeEmitter {
-    return new ScopeEmitter(this.scope, prefix, bindings);
+    const c = this.capture;
+    return new ScopeEmitter(this.scope, prefix, c ? { weight: (n) => c(bindings.weight(n)), state: (n) => c(bindings.state(n)) } : bindings, c);
   }
 
   op(op: string, inputs: string[], attrs?: Record<string, Attr>, nOut = 1, domain?: string): string[] {
@@ -147,7 +152,7 @@ export class ScopeEmitter implements Emitter {
       const inner = new ScopeEmitter(body, name, {
         weight: (n) => capture(this.bindings.weight(n)),
         state: (n) => capture(this.bindings.state(n)),
-      });
+      }, (outer) => capture(this.capture ? this.capture(outer) : outer));
       const outs = build(inner, formals);
       const seenOut = new Set<string>();
       const outNames = outs.map((o, i) => {
@@ -178,10 +183,11 @@ export class ScopeEmitter implements Emitter {
     if (n === 0) return [];
     const outer: string[] = [];
     const probe = new Scope(this.scope.model, 'function');
+    const record = (o: string): string => { if (!outer.includes(o)) outer.push(o); return `w${outer.indexOf(o)}`; };
     const e = new ScopeEmitter(probe, 'probe', {
-      weight: (w) => { const o = this.bindings.weight(w); if (!outer.includes(o)) outer.push(o); return `w${outer.indexOf(o)}`; },
-      state: (w) => { const o = this.bindings.state(w); if (!outer.includes(o)) outer.push(o); return `w${outer.indexOf(o)}`; },
-    });
+      weight: (w) => record(this.bindings.weight(w)),
+      state: (w) => record(this.bindings.state(w)),
+    }, (o) => record(this.capture ? this.capture(o) : o));
     build(e, inputs.map((_, i) => `in${i}`));
     if (outer.length !== n) throw new BugError(`function ${def.name} captures ${n} weights, this call ${outer.length}`);
     return outer;
@@ -190,7 +196,7 @@ export class ScopeEmitter implements Emitter {
   subgraph(name: string, inputs: ValueInfo[], build: (e: Emitter, inputs: string[]) => string[], outputs: (names: string[]) => ValueInfo[]): Graph {
     const body = new Scope(this.scope.model, 'subgraph', this.scope);
     for (const i of inputs) body.reserve(i.name);
-    const e = new ScopeEmitter(body, `${this.prefix}/${name}`, this.bindings);
+    const e = new ScopeEmitter(body, `${this.prefix}/${name}`, this.bindings, this.capture);
     const outs = build(e, inputs.map((i) => i.name));
     // a body output must be produced inside the body (not a formal input or an outer value)
     const produced = new Set(body.nodes.flatMap((n) => n.outputs));
