@@ -52,7 +52,7 @@ function loadWeightsFile(p: ParsedArgs): Map<string, TensorValue> | undefined {
 const RUN_FLAGS = {
   inputs: { value: true }, weights: { value: true }, seed: { value: true }, mode: { value: true },
   provider: { value: true }, probe: { value: true }, 'probe-data': { value: false }, 'inline-functions': { value: false },
-  'no-fallback': { value: false }, json: { value: false },
+  'no-fallback': { value: false }, json: { value: false }, state: { value: true }, 'state-out': { value: true },
 };
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -72,7 +72,11 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     const inputs = tensorsFromJsonText(text, inputsPath);
     const file = loadWeightsFile(p);
     const used = new Set<string>();
+    const statePath = flag(p, 'state');
+    const stateOut = flag(p, 'state-out');
+    const state = statePath ? readNpz(readBytes(statePath, 'state file')) : stateOut ? new Map<string, TensorValue>() : undefined;
     const result = await runModel({
+      state,
       root: model.doc.root, declared: model.doc.input, inputs, mode, seed, provider, probes,
       probeData: p.flags.has('probe-data') || probes !== undefined,
       inlineFunctions: p.flags.has('inline-functions'),
@@ -80,6 +84,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       weightValue: weightValues(file, seed, used),
     });
     checkExtraKeys(file, used);
+    if (stateOut && result.state) writeChunks(stateOut, [writeNpz([...result.state.entries()])]);
     for (const n of result.notes) io.err(`strata: ${n}; running on ${result.provider}\n`);
     const out = {
       provider: result.provider,

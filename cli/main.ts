@@ -19,7 +19,8 @@ commands:
   shapes  MODEL --input SIG [--input SIG ...] [--json]    the stack trace (machine form with --json)
   summary MODEL --input SIG [--input SIG ...] [--depth N] a table: one row per layer, stacks and parameters
   run     MODEL --inputs FILE.json [--weights W.npz] [--seed N] [--mode train|eval|predict]
-                [--provider cpu|webgpu|cuda|dml] [--probe all|PATH,...] [--probe-data] [--inline-functions] [--json]
+                [--provider cpu|webgpu|cuda|dml] [--probe all|PATH,...] [--probe-data] [--inline-functions]
+                [--state S.npz] [--state-out S.npz] [--json]     (state: predict-mode carries and caches across runs)
   export  MODEL --input SIG... -o OUT.onnx [--weights W.npz] [--seed N] [--mode M] [--inline-functions] [--probes all]
   weights MODEL --input SIG... -o W.npz [--seed N]         the model's initial weights, keyed by tree path
 

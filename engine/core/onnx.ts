@@ -99,6 +99,8 @@ export interface Emitter {
   readonly mode: 'train' | 'eval' | 'predict';
   /** the run's seed (dropout masks, LSH rotations) */
   readonly seed: number;
+  /** the layer's tree path (`Serial[2]/Dense`): names its nodes and salts its random streams */
+  readonly path: string;
   /**
    * Lowering for a GPU provider: only ops that provider places on the GPU
    * (notes/gpu.md), so no control flow (Scan, If: they run on the CPU) —
@@ -121,6 +123,8 @@ export interface Emitter {
   weight(name: string): string;
   /** this layer's state `name`, as declared by its `state()` */
   state(name: string): string;
+  /** the new value of this layer's state `name` after this call (an output where the run carries state) */
+  setState(name: string, value: string): void;
   /** an empty optional input ('' in ONNX) */
   readonly none: string;
   /** the dtype of a stack value (a layer's input or output), when known */

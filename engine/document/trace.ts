@@ -312,7 +312,7 @@ function traceUncached(node: DocNode, inputs: ShapeDtype[] | null): NodeTrace {
         const out = infer(inputs, a.params, ctx);
         if (out.length !== a.arity.nOut) throw new BugError(`${def.kind} inferred ${out.length} outputs but declares n_out = ${a.arity.nOut}`);
         weights = def.weights?.(inputs, a.params) ?? [];
-        state = def.state?.(inputs, a.params) ?? [];
+        state = def.state?.(inputs, a.params, out) ?? [];
         outputs = out;
       } catch (e) {
         if (!(e instanceof UnknownStack)) errors.push(errorData(asLayerError(e), inputs));

@@ -15,6 +15,8 @@ export const accelerationLayers = family('acceleration', {
     args: [P.slot('layer'), P.int('n_devices', null, { nullable: true, min: 1 })],
     arity: (_p, k) => k.slots.layer ?? IDENTITY,
     infer: (inputs, _p, ctx) => ctx.slot('layer', inputs),
+    // the batch split over devices is the execution provider's concern: the graph is the layer's
+    lower: (_e, ins, _p, _s, k) => k.slot('layer', ins),
   },
 });
 

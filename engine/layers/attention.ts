@@ -20,6 +20,9 @@ import {
 } from './def';
 import { family, type SpecNote } from './family';
 import { lastDim } from './rules';
+import type { Emitter, LowerSig } from '../core/onnx';
+import type { Params } from './def';
+import { cast, dims, int, ints, iotaF32, layerSalt, logSumExp, randomUniform, reshape, toFloat32, truthy } from './lowering';
 
 // ---------------------------------------------------------------- shape contracts (assert_shape)
 
@@ -192,6 +195,219 @@ function dotProductShapes(q: ShapeDtype, k: ShapeDtype, v: ShapeDtype, mask: Sha
 const DROPOUT = { min: 0, max: 1, maxExclusive: true } as const;
 const ATTN_MODES = [...MODES, 'viz'] as const;
 
+// ---------------------------------------------------------------- lowering
+
+/** PositionalEncoding's weight table pe [max_len, d]: pe[p, 2i] = sin(p * exp(-2i ln(10000) / d)), pe[p, 2i+1] = cos(same). */
+export function positionalEncodingTable(maxLen: number, d: number): Float32Array {
+  const pe = new Float32Array(maxLen * d);
+  const half = Math.ceil(d / 2);
+  for (let i = 0; i < half; i++) {
+    const div = Math.exp(2 * i * -(Math.log(10000) / d));
+    for (let p = 0; p < maxLen; p++) {
+      pe[p * d + 2 * i] = Math.sin(p * div);
+      if (2 * i + 1 < d) pe[p * d + 2 * i + 1] = Math.cos(p * div);
+    }
+  }
+  return pe;
+}
+
+/** Static broadcast of two numeric shapes. */
+function broadcastNums(a: readonly number[], b: readonly number[]): number[] {
+  return broadcastShapes(a, b).map(Number);
+}
+
+export interface DotProductSpec {
+  /** rank of k (its last two axes are swapped) */
+  readonly kRank: number;
+  /** depth of one head (the logits are divided by sqrt of it) */
+  readonly dHead: number;
+  /** dropout rate in effect (0 outside train mode) */
+  readonly dropout: number;
+  /** the shape of the attention probabilities (the dropout mask's shape) */
+  readonly probsShape: readonly number[];
+  readonly salt: string;
+}
+
+/**
+ * _per_head_attention (semantics §6) on float32 q [..., lq, d], k [..., lk, d],
+ * v [..., lk, dv]: dots = q k^T / sqrt(d_head); masked logits REPLACED by -1e9
+ * (mask: a bool value broadcastable to the logits, or null); p = exp(dots -
+ * logsumexp(dots)); dropout on p in train mode; p @ v (float32).
+ */
+export function emitDotProductAttention(e: Emitter, q: string, k: string, v: string, mask: string | null, s: DotProductSpec): string {
+  const perm = Array.from({ length: s.kRank }, (_, i) => i);
+  [perm[s.kRank - 1], perm[s.kRank - 2]] = [perm[s.kRank - 2], perm[s.kRank - 1]];
+  let dots = e.op1('Div', [e.op1('MatMul', [q, e.op1('Transpose', [k], { perm: ints(perm) })]), e.f32(Math.sqrt(s.dHead))]);
+  if (mask) dots = e.op1('Where', [mask, dots, e.f32(-1e9)]);
+  let probs = e.op1('Exp', [e.op1('Sub', [dots, logSumExp(e, dots, -1, true)])]);
+  if (s.dropout > 0) {
+    const keep = e.op1('Less', [randomUniform(e, s.probsShape, `${s.salt}/dropout`), e.f32(1 - s.dropout)]);
+    probs = e.op1('Where', [keep, e.op1('Div', [probs, e.f32(1 - s.dropout)]), e.f32(0)]);
+  }
+  return e.op1('MatMul', [probs, v]);
+}
+
+const runDropout = (e: Emitter, rate: number): number => (e.mode === 'train' ? rate : 0);
+
+function sigKey(kind: string, p: object, sig: LowerSig, e: Emitter, random: boolean, salt: string): string {
+  return `${kind}:${JSON.stringify(p)}:${sig.inputs.map((x) => `${x.dtype}[${x.shape.join(',')}]`).join(';')}:${e.mode}${random ? `:${e.seed}:${salt}` : ''}`;
+}
+
+/** [b, l, d] -> [b, h, l, d/h] */
+function splitHeads4(e: Emitter, x: string, b: number, l: number, d: number, h: number): string {
+  return e.op1('Transpose', [reshape(e, x, [b, l, h, d / h])], { perm: ints([0, 2, 1, 3]) });
+}
+
+/** [b, h, l, dh] -> [b, l, h*dh] */
+function mergeHeads4(e: Emitter, x: string, b: number, h: number, l: number, dh: number): string {
+  return reshape(e, e.op1('Transpose', [x], { perm: ints([0, 2, 1, 3]) }), [b, l, h * dh]);
+}
+
+/** [1, lq, lk] bool: query i sees keys 0..i (tril). */
+function causalMask(e: Emitter, l: number): string {
+  return e.op1('LessOrEqual', [iotaF32(e, l, [1, 1, l]), iotaF32(e, l, [1, l, 1])]);
+}
+
+function lowerPureAttention(e: Emitter, ins: string[], p: Params, sig: LowerSig): string[] {
+  const [b, lq, d] = dims(sig.inputs[0]);
+  const lk = dims(sig.inputs[1])[1];
+  const dv = dims(sig.inputs[2])[2];
+  const h: number = p.n_heads;
+  const dropout = runDropout(e, p.dropout);
+  const salt = layerSalt(e);
+  const maskShape = dims(sig.inputs[3]);
+  const [y] = e.fn('PureAttention', sigKey('PureAttention', p, sig, e, dropout > 0, salt), ins, 1, (fe, [qi, ki, vi, mi]) => {
+    const [q, k, v] = [qi, ki, vi].map((x, i) => toFloat32(fe, x, sig.inputs[i].dtype));
+    const out = emitDotProductAttention(fe, splitHeads4(fe, q, b, lq, d, h), splitHeads4(fe, k, b, lk, d, h), splitHeads4(fe, v, b, lk, dv, h), truthy(fe, mi, sig.inputs[3].dtype), {
+      kRank: 4, dHead: d / h, dropout, probsShape: broadcastNums([b, h, lq, lk], maskShape), salt,
+    });
+    return [mergeHeads4(fe, out, b, h, lq, dv / h)];
+  }, 'multi-head attention core: split heads, softmax(QK^T/sqrt(d_head)) with masked logits replaced by -1e9, merge heads');
+  // the mask passes through outside the function (an Identity of a bool is not on the WebGPU provider)
+  return [y, ins[3]];
+}
+
+function lowerDotProductAttention(e: Emitter, ins: string[], p: Params, sig: LowerSig): string[] {
+  const [qs, ks, , ms] = sig.inputs.map(dims);
+  const dropout = runDropout(e, p.dropout);
+  const salt = layerSalt(e);
+  const logits = [...broadcastNums(qs.slice(0, -1), [...ks.slice(0, -2), 1]), ks[ks.length - 2]];
+  return e.fn('DotProductAttention', sigKey('DotProductAttention', p, sig, e, dropout > 0, salt), ins, 1, (fe, [qi, ki, vi, mi]) => {
+    const [q, k, v] = [qi, ki, vi].map((x, i) => toFloat32(fe, x, sig.inputs[i].dtype));
+    return [emitDotProductAttention(fe, q, k, v, truthy(fe, mi, sig.inputs[3].dtype), {
+      kRank: ks.length, dHead: qs[qs.length - 1], dropout, probsShape: broadcastNums(logits, ms), salt,
+    })];
+  }, 'scaled dot-product attention on split heads: softmax(QK^T/sqrt(d), masked logits replaced by -1e9) V');
+}
+
+function lowerCausalCore(e: Emitter, ins: string[], p: Params, sig: LowerSig): string[] {
+  const [b, l, d] = dims(sig.inputs[0]);
+  const dropout = runDropout(e, p.dropout);
+  const salt = layerSalt(e);
+  const cached = e.mode === 'predict' && p.mode === 'predict';
+  const states = cached ? [e.state('keys'), e.state('values'), e.state('index')] : [];
+  return e.fn('DotProductCausalAttention', sigKey('DotProductCausalAttention', p, sig, e, dropout > 0, salt), [...ins, ...states], 1, (fe, fins) => {
+    const [q, k, v] = fins.slice(0, 3).map((x, i) => toFloat32(fe, x, sig.inputs[i].dtype));
+    if (!cached) {
+      return [emitDotProductAttention(fe, q, k, v, causalMask(fe, l), { kRank: 3, dHead: d, dropout, probsShape: [b, l, l], salt })];
+    }
+    // predict: write the new keys/values at index (clamped as dynamic_update_slice does), attend over the whole cache
+    const m: number = p.max_inference_length;
+    const [kc, vc, index] = fins.slice(3);
+    const idx = fe.op1('Cast', [index], { to: int(1) });
+    const start = fe.op1('Min', [fe.op1('Max', [idx, fe.f32(0)]), fe.f32(m - l)]);
+    const rel = fe.op1('Sub', [iotaF32(fe, m), start]);
+    const inWindow = fe.op1('Unsqueeze', [fe.op1('And', [fe.op1('GreaterOrEqual', [rel, fe.f32(0)]), fe.op1('Less', [rel, fe.f32(l)])]), fe.i64([0, 2])]);
+    const at = fe.op1('Cast', [fe.op1('Clip', [rel, fe.f32(0), fe.f32(l - 1)])], { to: int(6) });
+    const write = (x: string, cache: string, dtype: ShapeDtype['dtype']): string => fe.op1('Where', [inWindow, fe.op1('Gather', [x, at], { axis: int(1) }), toFloat32(fe, cache, dtype)]);
+    const keys = write(k, kc, sig.inputs[1].dtype), values = write(v, vc, sig.inputs[2].dtype);
+    const mask = fe.op1('LessOrEqual', [iotaF32(fe, m, [1, 1, m]), fe.op1('Add', [iotaF32(fe, l, [1, l, 1]), idx])]);
+    return [emitDotProductAttention(fe, q, keys, values, mask, { kRank: 3, dHead: d, dropout, probsShape: [b, l, m], salt })];
+  }, 'causal scaled dot-product attention: query i sees keys 0..i (masked logits replaced by -1e9)');
+}
+
+function lowerShiftRight(e: Emitter, [x]: string[], p: Params, sig: LowerSig): string[] {
+  const shape = dims(sig.inputs[0]);
+  const dtype = sig.inputs[0].dtype;
+  const outLen = dims(sig.outputs[0])[1];
+  const n: number = outLen === 0 ? 0 : p.n_positions;
+  if (outLen !== 0 && (e.mode === 'predict' || n === 0)) return [x];
+  // Pad n zeros at the start of axis 1 and crop n at its end (a negative pad; Slice of ints or
+  // bools is not on the WebGPU provider); x[:, :-0] (n_positions = 0) crops everything
+  const pads = shape.map(() => 0).concat(shape.map(() => 0));
+  pads[1] = n;
+  pads[shape.length + 1] = outLen === 0 ? -shape[1] : -n;
+  if (dtype === 'bool') {
+    const f = e.op1('Pad', [e.op1('Where', [x, e.f32(1), e.f32(0)]), e.i64(pads)]);
+    return [e.op1('Greater', [f, e.f32(0.5)])];
+  }
+  return [e.op1('Pad', [x, e.i64(pads)])];
+}
+
+function lowerPaddingMask(e: Emitter, [x]: string[], p: Params, sig: LowerSig): string[] {
+  const [b, l] = dims(sig.inputs[0]);
+  const dt = sig.inputs[0].dtype;
+  const v = dt === 'int32' ? x : cast(e, x, dt, 'float32');
+  const pad = dt === 'int32' ? e.i32(p.pad) : e.f32(p.pad);
+  return [reshape(e, e.op1('Not', [e.op1('Equal', [v, pad])]), [b, 1, 1, l])];
+}
+
+function lowerEncoderDecoderMask(e: Emitter, [, mask]: string[], _p: Params, sig: LowerSig): string[] {
+  const out = dims(sig.outputs[0]);
+  const [b, , , le] = out;
+  const m = reshape(e, toFloat32(e, mask, sig.inputs[1].dtype), [b, 1, 1, le]);
+  return [cast(e, e.op1('Expand', [m, e.i64(out)]), 'float32', sig.outputs[0].dtype)];
+}
+
+function lowerPositionalEncoding(e: Emitter, [xin]: string[], p: Params, sig: LowerSig): string[] {
+  const [, L, din] = dims(sig.inputs[0]);
+  const maxLen: number = p.max_len;
+  const peType = p.use_bfloat16 ? 'bfloat16' : 'float32';
+  const salt = layerSalt(e);
+  const x = toFloat32(e, xin, sig.inputs[0].dtype);
+  const pe = cast(e, e.weight('pe'), peType, 'float32');
+  const rowsFrom = (start: string): string => {
+    // pe[start : start + L], start clamped to [0, max_len - L] as dynamic_slice does
+    const s = e.op1('Min', [e.op1('Max', [start, e.f32(0)]), e.f32(maxLen - L)]);
+    return e.op1('Gather', [pe, e.op1('Cast', [e.op1('Add', [s, iotaF32(e, L)])], { to: int(6) })], { axis: int(0) });
+  };
+  let px: string;
+  if (e.mode === 'predict' && p.mode === 'predict') {
+    px = rowsFrom(e.op1('Cast', [e.state('position')], { to: int(1) }));
+  } else if (e.mode === 'train' && p.start_from_zero_prob < 1 && p.max_offset_to_add > 0 && p.d_feature === null) {
+    const u = randomUniform(e, [2], `${salt}/start`);
+    const u1 = e.op1('Slice', [u, e.i64([0]), e.i64([1]), e.i64([0])]);
+    const u2 = e.op1('Slice', [u, e.i64([1]), e.i64([2]), e.i64([0])]);
+    const start = e.op1('Where', [e.op1('Less', [u2, e.f32(p.start_from_zero_prob)]), e.f32(0), e.op1('Floor', [e.op1('Mul', [u1, e.f32(p.max_offset_to_add)])])]);
+    px = rowsFrom(start);
+  } else {
+    px = e.op1('Slice', [pe, e.i64([0]), e.i64([L]), e.i64([0])]);
+  }
+  if (p.d_feature !== null) px = e.op1('MatMul', [px, e.weight('ff')]);
+  const rate = runDropout(e, p.dropout);
+  if (rate > 0) {
+    const noise = [1, L, din];
+    for (const a of p.dropout_broadcast_dims as number[]) noise[a < 0 ? a + 3 : a] = 1;
+    const keep = e.op1('Less', [randomUniform(e, noise, `${salt}/dropout`), e.f32(1 - rate)]);
+    px = e.op1('Mul', [px, e.op1('Where', [keep, e.f32(1 / (1 - rate)), e.f32(0)])]);
+  }
+  return [cast(e, e.op1('Add', [x, px]), 'float32', sig.outputs[0].dtype)];
+}
+
+function lowerSplitIntoHeads(e: Emitter, [x]: string[], p: Params, sig: LowerSig): string[] {
+  const [b, l, d] = dims(sig.inputs[0]);
+  const h: number = p.n_heads;
+  const y = splitHeads4(e, x, b, l, d, h);
+  return [p.merged_batch_and_head ? reshape(e, y, [b * h, l, d / h]) : y];
+}
+
+function lowerMergeHeads(e: Emitter, [x]: string[], p: Params, sig: LowerSig): string[] {
+  const [b, l, d] = dims(sig.outputs[0]);
+  const h: number = p.n_heads;
+  const x4 = p.merged_batch_and_head ? reshape(e, x, [b, h, l, d / h]) : x;
+  return [mergeHeads4(e, x4, b, h, l, d / h)];
+}
+
 // ---------------------------------------------------------------- the family
 
 export const attentionLayers = family('attention', {
@@ -204,6 +420,7 @@ export const attentionLayers = family('attention', {
       P.mode(),
     ],
     modes: { train: 'attention dropout active', eval: 'no dropout', predict: 'no dropout' },
+    lowerAsFunction: true,
     expand: (p): ExpandNode => ({
       kind: 'Serial',
       children: [
@@ -235,6 +452,7 @@ export const attentionLayers = family('attention', {
         badParam(name, `${name} must be None, 'noop' or a positive integer, got ${JSON.stringify(v)}`, "None or 'noop'");
       }
     },
+    lowerAsFunction: true,
     expand: (p): ExpandNode => {
       const d = p.d_feature;
       const proc = (s: PyValue): ExpandNode => (s === 'noop' ? { kind: 'Serial' } : dense(d));
@@ -261,6 +479,7 @@ export const attentionLayers = family('attention', {
       divisibleByHeads(lastDim(v), p.n_heads, 'value depth');
       return [{ dtype: 'float32', shape: [q.shape[0], q.shape[1], v.shape[2]] }, mask];
     },
+    lower: (e, ins, p, sig) => lowerPureAttention(e, ins, p, sig),
   },
   DotProductAttention: {
     summary: 'Per-head scaled dot-product attention on already split heads: (Q, K, V, mask) -> softmax(QK^T/sqrt(d), masked by -1e9) V (float32).',
@@ -268,6 +487,7 @@ export const attentionLayers = family('attention', {
     modes: { train: "dropout on the attention probabilities ('viz' mode, Trax's extra mode, also stores the attention matrix in state when called)" },
     arity: fixed(4, 1),
     infer: ([q, k, v, mask]) => [dotProductShapes(q, k, v, mask)],
+    lower: (e, ins, p, sig) => lowerDotProductAttention(e, ins, p, sig),
   },
   SplitIntoHeads: {
     summary: 'Reshapes [b,l,d] into heads: [b*h, l, d/h] (merged_batch_and_head) or [b, h, l, d/h]; head i owns features i*d/h..(i+1)*d/h-1.',
@@ -281,6 +501,7 @@ export const attentionLayers = family('attention', {
       const dh = dimFloorDiv(d, h);
       return [{ dtype: x.dtype, shape: p.merged_batch_and_head ? [dimMul(b, h), l, dh] : [b, h, l, dh] }];
     },
+    lower: (e, ins, p, sig) => lowerSplitIntoHeads(e, ins, p, sig),
   },
   MergeHeads: {
     summary: 'Inverse of SplitIntoHeads: [b*h, l, d/h] (or [b, h, l, d/h]) -> [b, l, d].',
@@ -307,6 +528,7 @@ export const attentionLayers = family('attention', {
       }
       return [{ dtype: x.dtype, shape: [b, l, dimMul(dh, h)] }];
     },
+    lower: (e, ins, p, sig) => lowerMergeHeads(e, ins, p, sig),
   },
   ConfigurableAttention: {
     summary: 'Self-attention from parts: Serial(Branch([q_layer, SplitIntoHeads], [k_layer, SplitIntoHeads], [v_layer, SplitIntoHeads]), qkv_attention_layer, MergeHeads, final_layer).',
@@ -353,6 +575,7 @@ export const attentionLayers = family('attention', {
         construct(`dimensionality of feature embedding (${p.d_feature}) is not a multiple of the requested number of attention heads (${p.n_heads})`, 'n_heads');
       }
     },
+    lowerAsFunction: true,
     expand: (p): ExpandNode => {
       const d = p.d_feature;
       const qkv = (): ExpandNode => ({ kind: 'Serial', children: p.use_dconv ? [dense(d), { kind: 'CausalDepthwiseConv' }] : [dense(d)] });
@@ -388,6 +611,7 @@ export const attentionLayers = family('attention', {
         { name: 'index', shape: [], dtype: 'int32', init: { fill: 0 } },
       ]
       : []),
+    lower: (e, ins, p, sig) => lowerCausalCore(e, ins, p, sig),
   },
   ShiftRight: {
     summary: 'Shifts axis 1 right by n_positions, padding with zeros at the start (dtype kept); identity in predict mode. (quirk: n_positions=0 gives length 0, as x[:, :-0] does.)',
@@ -405,6 +629,7 @@ export const attentionLayers = family('attention', {
       }
       return [x];
     },
+    lower: (e, ins, p, sig) => lowerShiftRight(e, ins, p, sig),
   },
   PaddingMask: {
     summary: 'Token ids [b, l] -> bool mask [b, 1, 1, l] (x != pad), broadcastable over heads and query positions.',
@@ -416,6 +641,7 @@ export const attentionLayers = family('attention', {
       }
       return [{ dtype: 'bool', shape: [x.shape[0], 1, 1, x.shape[1]] }];
     },
+    lower: (e, ins, p, sig) => lowerPaddingMask(e, ins, p, sig),
   },
   EncoderDecoderMask: {
     summary: '(decoder activations [b, ld, d], encoder mask [b,1,1,le]) -> float mask [b, 1, ld, le] for encoder-decoder attention.',
@@ -435,6 +661,7 @@ export const attentionLayers = family('attention', {
       }
       return [{ dtype: promote(mask.dtype, 'float32'), shape: [mask.shape[0], 1, dec.shape[1], mask.shape[mask.shape.length - 1]] }];
     },
+    lower: (e, ins, p, sig) => lowerEncoderDecoderMask(e, ins, p, sig),
   },
   PositionalEncoding: {
     summary: 'Adds the trainable interleaved sin/cos table pe[:L] ([max_len, d]: even = sin, odd = cos) to x [b, L, d]; with d_feature, adds pe[:L] @ ff.',
@@ -479,6 +706,7 @@ export const attentionLayers = family('attention', {
       return w;
     },
     state: (_x, p) => (p.mode === 'predict' ? [{ name: 'position', shape: [], dtype: 'int32', init: { fill: 0 } }] : []),
+    lower: (e, ins, p, sig) => lowerPositionalEncoding(e, ins, p, sig),
   },
   AssertShape: {
     summary: 'Identity that checks the shapes of its inputs against an assert_shape specification (Trax wraps attention functions in these).',
@@ -499,6 +727,7 @@ export const attentionLayers = family('attention', {
       checkShapeSpec(inputs, p.specification, { layer: p.message, names: p.names, sizes });
       return [...inputs];
     },
+    lower: (_e, ins) => [...ins],
   },
 });
 

@@ -7,6 +7,7 @@
 import { P, REQUIRED } from './def';
 import { family, type SpecNote } from './family';
 import { checkFnLambda, checkPureLambda, fnArity, inferFn, inferPure } from './fn';
+import { lowerLambda } from './fn_lowering';
 
 export const baseLayers = family('base', {
   Fn: {
@@ -15,6 +16,8 @@ export const baseLayers = family('base', {
     check: (p) => { checkFnLambda(p.f, 'f'); },
     arity: (p) => ({ nIn: fnArity(p.f, 'f'), nOut: p.n_out }),
     infer: (inputs, p) => inferFn(p.f, inputs, p.n_out, 'f'),
+    // the lambda body, interpreted once more with an ONNX hook (./fn_lowering)
+    lower: (e, ins, p, sig) => lowerLambda(e, 'fn', p.f, ins, sig, p.n_out, 'f'),
   },
   PureLayer: {
     summary: 'A layer with no weights from forward_fn(inputs), which gets the inputs packaged as Trax packages them (the array when n_in = 1, else a tuple of n_in arrays).',
@@ -22,6 +25,7 @@ export const baseLayers = family('base', {
     check: (p) => { checkPureLambda(p.forward_fn, 'forward_fn'); },
     arity: (p) => ({ nIn: p.n_in, nOut: p.n_out }),
     infer: (inputs, p) => inferPure(p.forward_fn, inputs, p.n_out, 'forward_fn'),
+    lower: (e, ins, p, sig) => lowerLambda(e, 'pure', p.forward_fn, ins, sig, p.n_out, 'forward_fn'),
   },
 });
 

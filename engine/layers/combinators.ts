@@ -9,8 +9,8 @@ import { type ShapeDtype, formatShapeDtype, formatStack, normAxis, sameShapeDtyp
 import { type Arity, type ExpandNode, P, REQUIRED, construct, fixed } from './def';
 import { family, type SpecNote } from './family';
 import { childrenSerialArity, concat, elementwise, serialArity, splitEven } from './rules';
-import { axisOf, binary, cast, castAll, dims, int, reshape, reverse, swapAxes } from './lowering';
-import type { ValueInfo } from '../core/onnx';
+import { axisOf, binary, cast, castAll, dims, int, reshape, reverse, select, swapAxes } from './lowering';
+import type { Emitter, ValueInfo } from '../core/onnx';
 
 const ADD: Arity = { nIn: 2, nOut: 1 };
 const IDENTITY: Arity = { nIn: 1, nOut: 1 };
@@ -20,6 +20,11 @@ function residualParts(inner: Arity, shortcut: Arity | null): { branch: Arity; w
   const sc = shortcut ?? IDENTITY;
   const branch = { nIn: Math.max(sc.nIn, inner.nIn), nOut: sc.nOut + inner.nOut };
   return { branch, whole: serialArity([branch, ADD]) };
+}
+
+/** A bool scalar True. */
+function constantTrue(e: Emitter): string {
+  return e.constant({ dtype: 'bool', dims: [], data: Int32Array.from([1]) });
 }
 
 function requireSameOutputs(a: ShapeDtype[], b: ShapeDtype[], what: string): void {
@@ -183,8 +188,12 @@ export const combinatorsLayers = family('combinators', {
       if (a && p.n_carry > a.nOut) construct(`Scan's layer returns ${a.nOut} outputs, fewer than n_carry = ${p.n_carry}`, 'n_carry');
     },
     arity: (_p, k) => k.slots.layer ?? IDENTITY,
-    state: (inputs, p) => p.mode === 'predict' && p.n_carry > 0
-      ? inputs.slice(inputs.length - p.n_carry).map((c, i) => ({ name: `carry_${i}`, shape: c.shape, dtype: c.dtype, init: { fill: 0 } }))
+    // the carry kept for predict mode (the run's mode decides whether it is used)
+    state: (inputs, p) => p.n_carry > 0
+      ? [
+        ...inputs.slice(inputs.length - p.n_carry).map((c, i) => ({ name: `carry_${i}`, shape: c.shape, dtype: c.dtype, init: { fill: 0 } })),
+        { name: 'initialized', shape: [], dtype: 'bool' as const, init: { fill: 0 } },
+      ]
       : [],
     infer: (inputs, p, ctx) => {
       const nCarry: number = p.n_carry;
@@ -222,7 +231,17 @@ export const combinatorsLayers = family('combinators', {
       const body = k.slotSig('layer');
       // Trax swaps the scanned axis with axis 0 (not a move): do the same, scan along 0, swap back
       const xs = ins.slice(0, nX).map((v, i) => swapAxes(e, v, sig.inputs[i].shape.length, 0, axisOf(p.axis, sig.inputs[i].shape.length)));
-      const carries = ins.slice(nX);
+      // predict mode: from the second call on, the carry kept in state replaces the input carry
+      const predict = e.mode === 'predict' && nCarry > 0;
+      const initialized = predict ? e.state('initialized') : '';
+      const carries = predict ? ins.slice(nX).map((c, i) => select(e, initialized, e.state(`carry_${i}`), c, sig.inputs[nX + i].dtype)) : ins.slice(nX);
+      const finish = (out: string[]): string[] => {
+        if (predict) {
+          out.slice(out.length - nCarry).forEach((c, i) => e.setState(`carry_${i}`, c));
+          e.setState('initialized', constantTrue(e));
+        }
+        return out;
+      };
       if (e.gpu) {
         // no Scan op on a GPU provider: unroll over the (concrete) length
         const length = nX ? dims(sig.inputs[0])[axisOf(p.axis, sig.inputs[0].shape.length)] : 0;
@@ -239,7 +258,7 @@ export const combinatorsLayers = family('combinators', {
           const stacked = e.op1('Concat', steps.map((st) => e.op1('Unsqueeze', [st[j], e.i64([0])])), { axis: int(0) });
           return swapAxes(e, stacked, sig.outputs[j].shape.length, 0, axisOf(p.axis, sig.outputs[j].shape.length));
         });
-        return [...ys, ...state];
+        return finish([...ys, ...state]);
       }
       const formal: ValueInfo[] = [
         ...carries.map((_, i) => ({ name: `carry_${i}`, dtype: body.inputs[nX + i].dtype, shape: dims(body.inputs[nX + i]) })),
@@ -255,7 +274,7 @@ export const combinatorsLayers = family('combinators', {
       }));
       const res = e.op('Scan', [...carries, ...xs], { body: { graph: g }, num_scan_inputs: int(nX) }, nCarry + nY);
       const ys = res.slice(nCarry).map((v, i) => swapAxes(e, v, sig.outputs[i].shape.length, 0, axisOf(p.axis, sig.outputs[i].shape.length)));
-      return [...ys, ...res.slice(0, nCarry)];
+      return finish([...ys, ...res.slice(0, nCarry)]);
     },
   },
   Cond: {
@@ -345,7 +364,19 @@ export const combinatorsLayers = family('combinators', {
     args: [P.slot('layer')],
     arity: (_p, k) => k.slots.layer ?? IDENTITY,
     infer: (inputs, _p, ctx) => ctx.slot('layer', inputs),
-    lower: (_e, ins, _p, _s, k) => k.slot('layer', ins),
+    state: (_inputs, _p, outputs) => [
+      ...outputs.map((o, i) => ({ name: `cached_${i}`, shape: o.shape, dtype: o.dtype, init: { fill: 0 } })),
+      { name: 'initialized', shape: [], dtype: 'bool' as const, init: { fill: 0 } },
+    ],
+    lower: (e, ins, _p, sig, k) => {
+      // the first call runs the layer; later calls (state carried by the run) return what it gave then
+      const fresh = k.slot('layer', ins);
+      const initialized = e.state('initialized');
+      const out = fresh.map((v, i) => select(e, initialized, e.state(`cached_${i}`), v, sig.outputs[i].dtype));
+      out.forEach((v, i) => e.setState(`cached_${i}`, v));
+      e.setState('initialized', constantTrue(e));
+      return out;
+    },
   },
   BatchLeadingAxes: {
     summary: 'Folds all leading axes into one batch axis for its layer and unfolds the result.',

@@ -11,6 +11,8 @@ import {
 } from './def';
 import { family, type SpecNote } from './family';
 import { lastDim } from './rules';
+import type { Emitter, LowerSig } from '../core/onnx';
+import { cast, dims, int, ints, reshape, reverse } from './lowering';
 
 /** Padding names lax.padtype_to_pads accepts. */
 export const PADDINGS = ['VALID', 'SAME', 'SAME_LOWER'] as const;
@@ -30,6 +32,22 @@ export function windowOutput(n: Dim, k: number, s: number, padding: string, wher
     return Math.floor((n - k) / s) + 1;
   }
   return dimAdd(dimFloorDiv(dimSub(n, k), s), 1);
+}
+
+/**
+ * (low, high) padding of a window axis as lax.padtype_to_pads gives it: VALID none;
+ * SAME total = max((ceil(n/s) - 1)*s + k - n, 0) with low = total//2; SAME_LOWER the other way.
+ */
+export function windowPads(n: number, k: number, s: number, padding: string): [number, number] {
+  if (padding === 'VALID') return [0, 0];
+  const total = Math.max((Math.ceil(n / s) - 1) * s + k - n, 0);
+  const half = Math.floor(total / 2);
+  return padding === 'SAME_LOWER' ? [total - half, half] : [half, total - half];
+}
+
+/** ONNX `pads` (all lows, then all highs). */
+export function onnxPads(pads: readonly (readonly [number, number])[]): number[] {
+  return [...pads.map((q) => q[0]), ...pads.map((q) => q[1])];
 }
 
 // ---------------------------------------------------------------- Conv core
@@ -141,6 +159,48 @@ function convWeights(x: ShapeDtype, filters: number, kernel: readonly number[], 
 
 const NWC = ['NWC', 'WIO', 'NWC'];
 
+interface ConvLowering {
+  filters: number;
+  kernel: readonly number[];
+  strides: readonly number[] | null;
+  /** a padding name, or explicit (low, high) per spatial axis in kernel order */
+  padding: string | readonly (readonly [number, number])[];
+  dn: readonly string[];
+  useBias: boolean;
+}
+
+/**
+ * lax.conv_general_dilated as an ONNX Conv: the input (leading axes folded into
+ * the batch for rank > 4 NHWC) is transposed to (N, C, spatial in kernel order),
+ * the kernel to (O, I, spatial), and the result back to the output layout.
+ */
+function lowerConv(e: Emitter, x: string, s: LowerSig, c: ConvLowering): string {
+  const g = convGeometry(c.dn);
+  const xin = s.inputs[0];
+  let shape = dims(xin);
+  let v = cast(e, x, xin.dtype, 'float32');
+  const folded = shape.length > g.lhs.length;
+  if (folded) {
+    shape = [shape.slice(0, shape.length - 3).reduce((a, d) => a * d, 1), ...shape.slice(shape.length - 3)];
+    v = reshape(e, v, shape);
+  }
+  const identity = (perm: number[]): boolean => perm.every((q, i) => q === i);
+  const transpose = (t: string, perm: number[]): string => (identity(perm) ? t : e.op1('Transpose', [t], { perm: ints(perm) }));
+  const xPerm = [g.lhs.indexOf('N'), g.lhs.indexOf('C'), ...g.spatial.map((ch) => g.lhs.indexOf(ch))];
+  const wPerm = [g.rhs.indexOf('O'), g.rhs.indexOf('I'), ...g.spatial.map((ch) => g.rhs.indexOf(ch))];
+  const strides = c.strides && c.strides.length ? [...c.strides] : c.kernel.map(() => 1);
+  const pads = typeof c.padding === 'string'
+    ? g.spatial.map((ch, i) => windowPads(shape[g.lhs.indexOf(ch)], c.kernel[i], strides[i], c.padding as string))
+    : c.padding;
+  const ins = [transpose(v, xPerm), transpose(e.weight('kernel'), wPerm)];
+  if (c.useBias) ins.push(reshape(e, e.weight('bias'), [c.filters]));
+  const y = e.op1('Conv', ins, { kernel_shape: ints(c.kernel), strides: ints(strides), pads: ints(onnxPads(pads)) });
+  const order = ['N', 'C', ...g.spatial];
+  let out = transpose(y, [...g.out].map((ch) => order.indexOf(ch)));
+  if (folded) out = reshape(e, out, dims(s.outputs[0]));
+  return cast(e, out, 'float32', s.outputs[0].dtype);
+}
+
 // ---------------------------------------------------------------- the family
 
 export const convolutionLayers = family('convolution', {
@@ -160,6 +220,9 @@ export const convolutionLayers = family('convolution', {
     arity: fixed(1, 1),
     infer: ([x], p) => [convInfer(x, p.filters, p.kernel_size, p.strides, p.padding, p.dimension_numbers, 'Conv').out],
     weights: ([x], p) => convWeights(x, p.filters, p.kernel_size, p.dimension_numbers, p),
+    lower: (e, [x], p, s) => [lowerConv(e, x, s, {
+      filters: p.filters, kernel: p.kernel_size, strides: p.strides, padding: p.padding, dn: p.dimension_numbers, useBias: p.use_bias,
+    })],
   },
   Conv1d: {
     summary: "Conv with layouts ('NWC', 'WIO', 'NWC'): a 1-D convolution over axis 1 of (batch, length, channels).",
@@ -175,6 +238,9 @@ export const convolutionLayers = family('convolution', {
     arity: fixed(1, 1),
     infer: ([x], p) => [convInfer(x, p.filters, [p.kernel_size], [p.stride], p.padding, NWC, 'Conv1d').out],
     weights: ([x], p) => convWeights(x, p.filters, [p.kernel_size], NWC, p),
+    lower: (e, [x], p, s) => [lowerConv(e, x, s, {
+      filters: p.filters, kernel: [p.kernel_size], strides: [p.stride], padding: p.padding, dn: NWC, useBias: p.use_bias,
+    })],
   },
   CausalConv: {
     summary: 'Causal 1-D convolution over (batch, time, depth): left-pads time with kernel_width-1 zeros, then a VALID Conv (length kept).',
@@ -195,6 +261,10 @@ export const convolutionLayers = family('convolution', {
       return [{ dtype: out.dtype, shape: [x.shape[0], x.shape[1], p.filters] }];
     },
     weights: ([x], p) => convWeights(x, p.filters, [p.kernel_width], NWC, p),
+    // the left padding of kernel_width - 1 zeros is the Conv's own
+    lower: (e, [x], p, s) => [lowerConv(e, x, s, {
+      filters: p.filters, kernel: [p.kernel_width], strides: null, padding: [[p.kernel_width - 1, 0]], dn: NWC, useBias: p.use_bias,
+    })],
   },
   CausalDepthwiseConv: {
     summary: 'Causal depthwise convolution over time: y[t] = sum_i x[t-i] * w[i] per channel (zeros before t = 0); w has shape (kernel_size, d).',
@@ -207,6 +277,23 @@ export const convolutionLayers = family('convolution', {
       return [{ dtype: promote(x.dtype, p.use_bfloat16 ? 'bfloat16' : 'float32'), shape: x.shape }];
     },
     weights: ([x], p) => [{ name: 'kernel', shape: [p.kernel_size, lastDim(x)], dtype: p.use_bfloat16 ? 'bfloat16' : 'float32', init: p.kernel_initializer }],
+    // a depthwise Conv over time (group = d, left padding k - 1, the kernel reversed so that
+    // y[t] = sum_i x[t-i] w[i]); axes between time and depth are folded into the batch
+    lower: (e, [x], p, s) => {
+      const xin = s.inputs[0];
+      const shape = dims(xin);
+      const r = shape.length, k: number = p.kernel_size, d = shape[r - 1];
+      const toEnd = [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2), 1];
+      const back = [0, r - 1, ...Array.from({ length: r - 2 }, (_, i) => i + 1)];
+      const moved = toEnd.map((a) => shape[a]);
+      const batch = moved.slice(0, -2).reduce((a, b) => a * b, 1);
+      const v = reshape(e, e.op1('Transpose', [cast(e, x, xin.dtype, 'float32')], { perm: ints(toEnd) }), [batch, d, shape[1]]);
+      const w = cast(e, e.weight('kernel'), p.use_bfloat16 ? 'bfloat16' : 'float32', 'float32');
+      const wk = reshape(e, reverse(e, e.op1('Transpose', [w], { perm: ints([1, 0]) }), 1), [d, 1, k]);
+      const y = e.op1('Conv', [v, wk], { group: int(d), kernel_shape: ints([k]), pads: ints([k - 1, 0]) });
+      const out = e.op1('Transpose', [reshape(e, y, moved)], { perm: ints(back) });
+      return [cast(e, out, 'float32', s.outputs[0].dtype)];
+    },
   },
 });
 

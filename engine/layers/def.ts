@@ -131,7 +131,9 @@ export type Initializer =
   /** constant fill: LayerNorm's scale (1) and bias (0) */
   | { fill: number }
   /** a deterministic table the layer defines (PositionalEncoding's sin/cos) */
-  | { table: string };
+  | { table: string }
+  /** another initializer plus a constant (LSTMCell's bias: Normal(1e-6) + forget_bias) */
+  | { base: Initializer; offset: number };
 
 export interface WeightDecl {
   readonly name: string;
@@ -181,7 +183,8 @@ export interface LayerDef {
   /** output signature from exactly n_in inputs; absent for macros */
   infer?(inputs: readonly ShapeDtype[], p: Params, ctx: InferCtx): ShapeDtype[];
   weights?(inputs: readonly ShapeDtype[], p: Params): WeightDecl[];
-  state?(inputs: readonly ShapeDtype[], p: Params): WeightDecl[];
+  /** non-trainable state (running statistics, predict-mode carries and caches); may depend on the outputs */
+  state?(inputs: readonly ShapeDtype[], p: Params, outputs: readonly ShapeDtype[]): WeightDecl[];
   /**
    * ONNX lowering. Leaves emit nodes with `e`; combinators wire their
    * children's values with `kids` (the same stack discipline as inference).

@@ -10,14 +10,17 @@
  * uint32[2]; Strata has no uint32 dtype, so they are listed as int32[..., 2].
  */
 import { type Dim, dimDivisible, dimMul } from '../core/dim';
-import { LayerError } from '../core/errors';
+import { BugError, LayerError } from '../core/errors';
 import { type ShapeDtype, formatShapeDtype, promote } from '../core/shape';
 import {
   type ExpandNode, INIT, type Initializer, P, type ParamSpec, type Params, type PyValue, REQUIRED, type WeightDecl, badParam, construct, fixed,
 } from './def';
 import { family, type SpecNote } from './family';
-import { checkShapeSpec } from './attention';
+import { checkShapeSpec, emitDotProductAttention } from './attention';
 import { elementwise, lastDim } from './rules';
+import type { Emitter, LowerSig } from '../core/onnx';
+import { cast, dims, int, ints, iotaF32, layerSalt, logSumExp, randomUniform, reshape, seededNormals, toFloat32, truthy } from './lowering';
+import { type LshAttentionConfig, lshAttentionKernel, lshBuckets } from './kernels';
 
 // ---------------------------------------------------------------- shared parameter lists
 
@@ -236,6 +239,402 @@ function pureLshState(inputs: readonly ShapeDtype[], p: Params): WeightDecl[] {
   return lshState(qk.shape[0], qk.shape[1], p, [qk, v], ['qk', 'v']);
 }
 
+// ---------------------------------------------------------------- lowering: the shared building blocks (semantics §11.1)
+
+/** Python's `concatenate([x[i:], x[:i]], axis)` over `n` chunks on `axis` (look_adjacent's cyclic shift). */
+function rollChunks(e: Emitter, x: string, n: number, i: number, axis: number): string {
+  const s = i < 0 ? Math.max(n + i, 0) : Math.min(i, n);
+  if (s === 0 || s === n) return x; // one of the two slices is empty
+  const a = e.op1('Slice', [x, e.i64([s]), e.i64([n]), e.i64([axis])]);
+  const b = e.op1('Slice', [x, e.i64([0]), e.i64([s]), e.i64([axis])]);
+  return e.op1('Concat', [a, b], { axis: int(axis) });
+}
+
+/**
+ * look_adjacent on x [rows, n_chunks, chunk_len, ...]: each chunk followed by
+ * its neighbours i = -before..after (cyclic), concatenated on the chunk_len axis.
+ */
+export function lookAdjacent(e: Emitter, x: string, nChunks: number, before: number, after: number): string {
+  if (before === 0 && after === 0) return x;
+  const parts: string[] = [];
+  for (let i = -before; i <= after; i++) parts.push(i === 0 ? x : rollChunks(e, x, nChunks, i, 1));
+  return e.op1('Concat', parts, { axis: int(2) });
+}
+
+/** length_normalized: x / sqrt(mean(x^2, -1) + 1e-6). */
+export function lengthNormalized(e: Emitter, x: string): string {
+  const variance = e.op1('ReduceMean', [e.op1('Mul', [x, x]), e.i64([-1])], { keepdims: int(1) });
+  return e.op1('Div', [x, e.op1('Sqrt', [e.op1('Add', [variance, e.f32(1e-6)])])]);
+}
+
+/** Subtractive masks of mask_self_attention, or EncDecAttention's `dots - 1e9 * kv_info`. */
+export type AttendMask = { causal: boolean; excludeSelf: boolean; masked: boolean } | 'encdec' | null;
+
+export interface AttendSpec {
+  /** leading rows (example x head pairs) of q, k, v */
+  readonly rows: number;
+  readonly qLen: number;
+  readonly kvLen: number;
+  readonly dQk: number;
+  readonly dV: number;
+  /** chunk length (q and kv; null: no chunking) */
+  readonly chunkLen: number | null;
+  readonly before: number;
+  readonly after: number;
+  /** infos as Trax passes them (0-based; attend adds 1), float32 [infoRows, len], or null for the default 1..len */
+  readonly qInfo: string | null;
+  readonly qInfoRows?: number;
+  readonly kvInfo: string | null;
+  readonly kvInfoRows?: number;
+  readonly mask: AttendMask;
+  /** attention dropout in effect (0 outside train mode) */
+  readonly dropout: number;
+  /** salt of the dropout mask */
+  readonly salt: string;
+}
+
+/**
+ * attend() of efficient_attention (semantics §11.1) on q [rows, qLen, dQk],
+ * k [rows, kvLen, dQk] (null: shared QK, keys = length-normalised queries),
+ * v [rows, kvLen, dV], all float32. Returns out [rows, qLen, dV] and the
+ * logsumexp of the logits [rows, qLen].
+ */
+export function emitAttend(e: Emitter, q: string, k: string | null, v: string, s: AttendSpec): { out: string; lse: string } {
+  const shared = k === null;
+  const R = s.rows;
+  // infos: 1-based (supplied infos get +1)
+  const one = e.f32(1);
+  const qi = s.qInfo ? e.op1('Add', [s.qInfo, one]) : iotaF32(e, s.qLen, [1, s.qLen], 1);
+  const qiRows = s.qInfo ? s.qInfoRows ?? R : 1;
+  let ki: string, kiRows: number;
+  if (s.kvInfo) { ki = e.op1('Add', [s.kvInfo, one]); kiRows = s.kvInfoRows ?? R; } else if (shared) { ki = qi; kiRows = qiRows; } else { ki = iotaF32(e, s.kvLen, [1, s.kvLen], 1); kiRows = 1; }
+  // chunking (one chunk when there is none)
+  const cq = s.chunkLen ?? s.qLen;
+  const ckv = s.chunkLen ?? s.kvLen;
+  const nC = s.qLen / cq;
+  if (s.chunkLen !== null && s.kvLen / ckv !== nC) throw new BugError(`attend: ${s.qLen} queries and ${s.kvLen} keys do not give the same number of chunks of ${s.chunkLen}`);
+  const before = s.chunkLen === null ? 0 : s.before, after = s.chunkLen === null ? 0 : s.after;
+  const q4 = reshape(e, q, [R, nC, cq, s.dQk]);
+  let k4 = shared ? q4 : reshape(e, k, [R, nC, ckv, s.dQk]);
+  const v4 = reshape(e, v, [R, nC, ckv, s.dV]);
+  const qi3 = reshape(e, qi, [qiRows, nC, cq]);
+  const ki3 = reshape(e, ki, [kiRows, nC, ckv]);
+  if (shared) k4 = lengthNormalized(e, k4);
+  k4 = e.op1('Div', [k4, e.f32(Math.sqrt(s.dQk))]);
+  const kA = lookAdjacent(e, k4, nC, before, after);
+  const vA = lookAdjacent(e, v4, nC, before, after);
+  const kiA = lookAdjacent(e, ki3, nC, before, after);
+  const width = ckv * (1 + before + after);
+  let dots = e.op1('MatMul', [q4, e.op1('Transpose', [kA], { perm: ints([0, 1, 3, 2]) })]);
+  if (s.mask) {
+    const kiU = e.op1('Unsqueeze', [kiA, e.i64([2])]);
+    const zero = e.f32(0);
+    if (s.mask === 'encdec') {
+      dots = e.op1('Sub', [dots, e.op1('Mul', [kiU, e.f32(1e9)])]);
+    } else {
+      const qiU = e.op1('Unsqueeze', [qi3, e.i64([3])]);
+      if (s.mask.causal) dots = e.op1('Sub', [dots, e.op1('Where', [e.op1('Less', [qiU, kiU]), e.f32(1e9), zero])]);
+      if (s.mask.excludeSelf) dots = e.op1('Sub', [dots, e.op1('Where', [e.op1('Equal', [qiU, kiU]), e.f32(1e5), zero])]);
+      if (s.mask.masked) dots = e.op1('Sub', [dots, e.op1('Where', [e.op1('Less', [kiU, zero]), e.f32(1e9), zero])]);
+    }
+  }
+  const lse = logSumExp(e, dots, -1, true);
+  let probs = e.op1('Exp', [e.op1('Sub', [dots, lse])]);
+  if (s.dropout > 0) {
+    // one keep mask of shape (chunk_q, chunk_kv), shared by all chunks, rows (and heads)
+    const keep = e.op1('Less', [randomUniform(e, [cq, width], `${s.salt}/attention_dropout`), e.f32(1 - s.dropout)]);
+    probs = e.op1('Mul', [probs, e.op1('Where', [keep, e.f32(1 / (1 - s.dropout)), e.f32(0)])]);
+  }
+  const out = reshape(e, e.op1('MatMul', [probs, vA]), [R, s.qLen, s.dV]);
+  return { out, lse: reshape(e, lse, [R, s.qLen]) };
+}
+
+/** apply_broadcasted_dropout: one keep mask over the last axis (size d), shared by all positions. */
+export function broadcastedDropout(e: Emitter, x: string, d: number, rate: number, salt: string): string {
+  if (rate <= 0) return x;
+  const keep = e.op1('Less', [randomUniform(e, [d], salt), e.f32(1 - rate)]);
+  return e.op1('Mul', [x, e.op1('Where', [keep, e.f32(1 / (1 - rate)), e.f32(0)])]);
+}
+
+/**
+ * hash_vecs' bucket ids from rotated vectors `rot` [..., rot_size/2]:
+ * argmax(concat([rot, -rot])) for an int, mixed radix (first factor least
+ * significant) for a list of factors. Float32 ids (exact small integers),
+ * shape rot's without the last axis. ArgMax's int64 index becomes a float
+ * through a Gather from an iota table (no int64 arithmetic or casts).
+ */
+export function emitHashBuckets(e: Emitter, rot: string, nBuckets: number | readonly number[]): string {
+  const argmaxOf = (part: string, f: number): string => {
+    const cat = e.op1('Concat', [part, e.op1('Neg', [part])], { axis: int(-1) });
+    return e.op1('Gather', [iotaF32(e, f), e.op1('ArgMax', [cat], { axis: int(-1), keepdims: int(0) })]);
+  };
+  if (typeof nBuckets === 'number') return argmaxOf(rot, nBuckets);
+  if (nBuckets.length === 1) return argmaxOf(rot, nBuckets[0]);
+  let b: string | null = null;
+  let cur = 0, prod = 1;
+  for (const f of nBuckets) {
+    const part = e.op1('Slice', [rot, e.i64([cur]), e.i64([cur + f / 2]), e.i64([-1])]);
+    cur += f / 2;
+    const bi = argmaxOf(part, f);
+    b = b === null ? bi : e.op1('Add', [b, e.op1('Mul', [bi, e.f32(prod)])]);
+    prod *= f;
+  }
+  return b!;
+}
+
+/** rot_size/2 and the total bucket count of an n_buckets value. */
+export function bucketSizes(nBuckets: number | readonly number[]): { half: number; total: number } {
+  const fs = typeof nBuckets === 'number' ? [nBuckets] : nBuckets;
+  return { half: fs.reduce((a, b) => a + b, 0) / 2, total: fs.reduce((a, b) => a * b, 1) };
+}
+
+/** Per-head projection x [B, T, d] @ w [h, d, k] (+ b [h, k]) -> [B*h, T, k] (row = example*h + head). */
+function projectHeads(e: Emitter, x: string, w: string, b: string | null, B: number, h: number, T: number, k: number): string {
+  let y = e.op1('MatMul', [e.op1('Unsqueeze', [x, e.i64([1])]), w]);
+  if (b) y = e.op1('Add', [y, e.op1('Unsqueeze', [b, e.i64([1])])]);
+  return reshape(e, y, [B * h, T, k]);
+}
+
+/** A per-example [B, T] tensor repeated for each head: [B*h, T]. */
+function perHeadRows(e: Emitter, x: string, B: number, h: number, T: number): string {
+  if (h === 1) return x;
+  const ex = e.op1('Expand', [e.op1('Unsqueeze', [x, e.i64([1])]), e.i64([B, h, T])]);
+  return reshape(e, ex, [B * h, T]);
+}
+
+/** o [B*h, T, dv] @ w_o per head, summed over heads -> [B, T, d_model]. */
+function outputHeads(e: Emitter, o: string, wO: string, B: number, h: number, T: number, dv: number): string {
+  const y = e.op1('MatMul', [reshape(e, o, [B, h, T, dv]), wO]);
+  return e.op1('ReduceSum', [y, e.i64([1])], { keepdims: int(0) });
+}
+
+const effDropout = (e: Emitter, rate: number): number => (e.mode === 'train' ? rate : 0);
+
+/** Cache key of a layer's function: parameters, input signature, mode, and seed/salt when randomness is inside. */
+function fnKey(kind: string, p: object, sig: LowerSig, e: Emitter, random: boolean, salt: string): string {
+  return `${kind}:${JSON.stringify(p)}:${sig.inputs.map((x) => `${x.dtype}[${x.shape.join(',')}]`).join(';')}:${e.mode}${random ? `:${e.seed}:${salt}` : ''}`;
+}
+
+// ---------------------------------------------------------------- lowering: the layers
+
+function lowerSelfAttention(e: Emitter, ins: string[], p: Params, sig: LowerSig): string[] {
+  const [B, T, dm] = dims(sig.inputs[0]);
+  const h: number = p.n_heads, dqk: number = p.d_qk, dv: number = p.d_v;
+  const attnDrop = effDropout(e, p.attention_dropout), outDrop = effDropout(e, p.output_dropout);
+  const salt = layerSalt(e);
+  // chunking; a predict-mode call shorter than a chunk attends without chunks (as Trax's incremental path)
+  const chunk: number | null = p.chunk_len !== null && T % p.chunk_len === 0 ? p.chunk_len : null;
+  const key = fnKey('SelfAttention', p, sig, e, attnDrop > 0 || outDrop > 0, salt);
+  const pm = e.mode === 'predict' ? predictMem(p) : null;
+  if (pm && T <= pm.drop && T < pm.mem) return lowerSelfAttentionStep(e, ins, p, sig, pm, key, salt);
+  return e.fn('SelfAttention', key, ins, 1, (fe, fins) => {
+    const x = toFloat32(fe, fins[0], sig.inputs[0].dtype);
+    const R = B * h;
+    const q = projectHeads(fe, x, fe.weight('w_q'), p.bias ? fe.weight('b_q') : null, B, h, T, dqk);
+    const k = p.share_qk ? null : projectHeads(fe, x, fe.weight('w_k'), p.bias ? fe.weight('b_k') : null, B, h, T, dqk);
+    const v = projectHeads(fe, x, fe.weight('w_v'), p.bias ? fe.weight('b_v') : null, B, h, T, dv);
+    const pos = iotaF32(fe, T, [1, T]);
+    let kvInfo = pos, kvRows = 1;
+    if (p.masked) {
+      const sign = fe.op1('Where', [truthy(fe, fins[1], sig.inputs[1].dtype), fe.f32(1), fe.f32(-1)]);
+      kvInfo = perHeadRows(fe, fe.op1('Mul', [pos, sign]), B, h, T);
+      kvRows = R;
+    }
+    const { out } = emitAttend(fe, q, k, v, {
+      rows: R, qLen: T, kvLen: T, dQk: dqk, dV: dv, chunkLen: chunk, before: p.n_chunks_before, after: p.n_chunks_after,
+      qInfo: pos, qInfoRows: 1, kvInfo, kvInfoRows: kvRows,
+      mask: { causal: p.causal, excludeSelf: p.share_qk, masked: p.masked }, dropout: attnDrop, salt,
+    });
+    const y = broadcastedDropout(fe, outputHeads(fe, out, fe.weight('w_o'), B, h, T, dv), dm, outDrop, `${salt}/output_dropout`);
+    return [cast(fe, y, 'float32', sig.outputs[0].dtype)];
+  }, 'efficient SelfAttention: per-head projections, chunked attention with subtractive masks, output projection summed over heads');
+}
+
+/**
+ * SelfAttention's fast-inference step (predict mode, a call of at most
+ * predict_drop_len positions, _incremental_forward_unbatched): the inputs
+ * are written into the input memory at mem_end (after dropping the oldest
+ * predict_drop_len positions when it would overflow), the new positions
+ * query the whole memory (keys and values of every remembered position,
+ * causal masking by position; with shared QK the keys are the
+ * length-normalised query projections). The updated memory is not returned
+ * (lowering has no state outputs): one call's output is exact.
+ */
+function lowerSelfAttentionStep(e: Emitter, ins: string[], p: Params, sig: LowerSig, pm: { mem: number; drop: number }, key: string, salt: string): string[] {
+  const [B, T, dm] = dims(sig.inputs[0]);
+  const h: number = p.n_heads, dqk: number = p.d_qk, dv: number = p.d_v;
+  const M = pm.mem, D = pm.drop;
+  if (p.masked) throw new LayerError('unsupported', 'predict-mode SelfAttention with masked=True (a mask memory) is not lowered', { param: 'masked' });
+  if (p.chunk_len !== null && T > p.chunk_len) throw new LayerError('unsupported', `a predict-mode SelfAttention call longer than chunk_len (${T} > ${p.chunk_len}) but not longer than predict_drop_len is not lowered`, { param: 'chunk_len' });
+  const attnDrop = effDropout(e, p.attention_dropout), outDrop = effDropout(e, p.output_dropout);
+  return e.fn('SelfAttentionStep', `${key}:step`, [ins[0], e.state('mem_end'), e.state('mem_x')], 1, (fe, [xin, memEnd, memX]) => {
+    const x = toFloat32(fe, xin, sig.inputs[0].dtype);
+    const mem = toFloat32(fe, memX, sig.inputs[0].dtype);
+    const toI32 = (v: string): string => fe.op1('Cast', [v], { to: int(6) });
+    // roll the memory when the new positions would not fit: drop the oldest D
+    const end = fe.op1('Cast', [memEnd], { to: int(1) });
+    const shift = fe.op1('Where', [fe.op1('Greater', [fe.op1('Add', [end, fe.f32(T)]), fe.f32(M)]), fe.f32(D), fe.f32(0)]);
+    const start = fe.op1('Sub', [end, shift]);
+    const pos = iotaF32(fe, M);
+    const src = fe.op1('Add', [pos, shift]);
+    const column = (b: string): string => fe.op1('Unsqueeze', [b, fe.i64([0, 2])]);
+    const old = fe.op1('Gather', [mem, toI32(fe.op1('Min', [src, fe.f32(M - 1)]))], { axis: int(1) });
+    const kept = fe.op1('Where', [column(fe.op1('Less', [src, fe.f32(M)])), old, fe.f32(0)]);
+    // write the new positions at start..start+T-1
+    const rel = fe.op1('Sub', [pos, start]);
+    const inWindow = column(fe.op1('And', [fe.op1('GreaterOrEqual', [rel, fe.f32(0)]), fe.op1('Less', [rel, fe.f32(T)])]));
+    const written = fe.op1('Gather', [x, toI32(fe.op1('Clip', [rel, fe.f32(0), fe.f32(T - 1)]))], { axis: int(1) });
+    const full = fe.op1('Where', [inWindow, written, kept]); // [B, M, dm]
+    const R = B * h;
+    const q = projectHeads(fe, x, fe.weight('w_q'), p.bias ? fe.weight('b_q') : null, B, h, T, dqk);
+    const k = p.share_qk
+      ? lengthNormalized(fe, projectHeads(fe, full, fe.weight('w_q'), p.bias ? fe.weight('b_q') : null, B, h, M, dqk))
+      : projectHeads(fe, full, fe.weight('w_k'), p.bias ? fe.weight('b_k') : null, B, h, M, dqk);
+    const v = projectHeads(fe, full, fe.weight('w_v'), p.bias ? fe.weight('b_v') : null, B, h, M, dv);
+    const qInfo = fe.op1('Add', [iotaF32(fe, T, [1, T]), start]);
+    const { out } = emitAttend(fe, q, k, v, {
+      rows: R, qLen: T, kvLen: M, dQk: dqk, dV: dv, chunkLen: null, before: 0, after: 0,
+      qInfo, qInfoRows: 1, kvInfo: iotaF32(fe, M, [1, M]), kvInfoRows: 1,
+      mask: { causal: p.causal, excludeSelf: p.share_qk, masked: false }, dropout: attnDrop, salt,
+    });
+    const y = broadcastedDropout(fe, outputHeads(fe, out, fe.weight('w_o'), B, h, T, dv), dm, outDrop, `${salt}/output_dropout`);
+    return [cast(fe, y, 'float32', sig.outputs[0].dtype)];
+  }, 'SelfAttention fast inference: new positions written into the input memory, attending over all remembered positions');
+}
+
+/** The LSH kernel's configuration for a layer's parameters. */
+function lshConfig(e: Emitter, p: Params, rows: number, T: number, dqk: number, dv: number, masked: boolean, dropout: number, salt: string): LshAttentionConfig {
+  const chunk: number | null = p.chunk_len;
+  if (chunk !== null && (p.n_hashes * T) % chunk !== 0) {
+    throw new LayerError('unsupported', `the hash-sorted sequence (n_hashes * length = ${p.n_hashes * T}) is not a multiple of chunk_len = ${chunk}; predict-mode calls shorter than a chunk need the LSH predict memory, which lowering does not implement`, { param: 'chunk_len' });
+  }
+  return {
+    rows, length: T, dQk: dqk, dV: dv, nHashes: p.n_hashes, nBuckets: lshBuckets(p.n_buckets, T, chunk),
+    chunkLen: chunk, nChunksBefore: p.n_chunks_before, nChunksAfter: p.n_chunks_after, causal: p.causal, masked,
+    dropout, seed: e.seed, salt,
+  };
+}
+
+function lowerLshSelfAttention(e: Emitter, ins: string[], p: Params, sig: LowerSig): string[] {
+  const [B, T, dm] = dims(sig.inputs[0]);
+  const h: number = p.n_heads, dqk: number = p.d_qk, dv: number = p.d_v;
+  const salt = layerSalt(e);
+  const x = toFloat32(e, ins[0], sig.inputs[0].dtype);
+  const q = projectHeads(e, x, e.weight('w_qk'), p.bias ? e.weight('b_qk') : null, B, h, T, dqk);
+  const v = projectHeads(e, x, e.weight('w_v'), p.bias ? e.weight('b_v') : null, B, h, T, dv);
+  const mask = p.masked ? perHeadRows(e, truthy(e, ins[1], sig.inputs[1].dtype), B, h, T) : null;
+  const cfg = lshConfig(e, p, B * h, T, dqk, dv, p.masked, effDropout(e, p.attention_dropout), salt);
+  const o = lshAttentionKernel()(e, q, v, mask, cfg);
+  const y = broadcastedDropout(e, outputHeads(e, o, e.weight('w_o'), B, h, T, dv), dm, effDropout(e, p.output_dropout), `${salt}/output_dropout`);
+  return [cast(e, y, 'float32', sig.outputs[0].dtype)];
+}
+
+function lowerPureLsh(e: Emitter, ins: string[], p: Params, sig: LowerSig, dropout: number): string[] {
+  const [R, T, d] = dims(sig.inputs[0]);
+  const h: number = p.n_heads;
+  const qk = toFloat32(e, ins[0], sig.inputs[0].dtype);
+  const v = toFloat32(e, ins[1], sig.inputs[1].dtype);
+  // mask [batch, T]: row idx uses mask[idx // n_heads]
+  const mask = p.masked ? perHeadRows(e, truthy(e, ins[2], sig.inputs[2].dtype), R / h, h, T) : null;
+  const cfg = lshConfig(e, p, R, T, d, dims(sig.inputs[1])[2], p.masked, dropout, layerSalt(e));
+  return [cast(e, lshAttentionKernel()(e, qk, v, mask, cfg), 'float32', sig.outputs[0].dtype)];
+}
+
+function lowerMixedLsh(e: Emitter, ins: string[], p: Params, sig: LowerSig): string[] {
+  const [R, T, d] = dims(sig.inputs[0]);
+  const dropout = p.force_no_dropout ? 0 : effDropout(e, p.attention_dropout);
+  if (p.std_length === null || T > p.std_length) return lowerPureLsh(e, ins, p, sig, dropout);
+  // standard attention: causal -> DotProductCausalAttention(qk, qk, v); masked -> DotProductAttention(qk, qk, v, mask per head row)
+  const salt = layerSalt(e);
+  const qk = toFloat32(e, ins[0], sig.inputs[0].dtype);
+  const v = toFloat32(e, ins[1], sig.inputs[1].dtype);
+  let mask: string;
+  if (p.causal) {
+    mask = causalMask(e, T, T);
+  } else {
+    const h: number = p.n_heads;
+    mask = e.op1('Unsqueeze', [perHeadRows(e, truthy(e, ins[2], sig.inputs[2].dtype), R / h, h, T), e.i64([1])]);
+  }
+  const out = emitDotProductAttention(e, qk, qk, v, mask, { kRank: 3, dHead: d, dropout, probsShape: [R, T, T], salt });
+  return [cast(e, out, 'float32', sig.outputs[0].dtype)];
+}
+
+/** [1, lq, lk] bool: key j visible from query i iff j <= i + offset. */
+function causalMask(e: Emitter, lq: number, lk: number): string {
+  return e.op1('LessOrEqual', [iotaF32(e, lk, [1, 1, lk]), iotaF32(e, lq, [1, lq, 1])]);
+}
+
+function lowerEncDec(e: Emitter, ins: string[], p: Params, sig: LowerSig): string[] {
+  const [B, lq, dm] = dims(sig.inputs[0]);
+  const lk = dims(sig.inputs[1])[1];
+  const h: number = p.n_heads, dqk: number = p.d_qk, dv: number = p.d_v;
+  const attnDrop = effDropout(e, p.attention_dropout), outDrop = effDropout(e, p.output_dropout);
+  const salt = layerSalt(e);
+  const key = fnKey('EncDecAttention', p, sig, e, attnDrop > 0 || outDrop > 0, salt);
+  return e.fn('EncDecAttention', key, ins, 1, (fe, fins) => {
+    const qa = toFloat32(fe, fins[0], sig.inputs[0].dtype);
+    const kva = toFloat32(fe, fins[1], sig.inputs[1].dtype);
+    const R = B * h;
+    const q = projectHeads(fe, qa, fe.weight('w_q'), null, B, h, lq, dqk);
+    const k = projectHeads(fe, kva, fe.weight('w_k'), null, B, h, lk, dqk);
+    const v = projectHeads(fe, kva, fe.weight('w_v'), null, B, h, lk, dv);
+    // masked: kv_info = (~mask) as int (attend adds 1: 1 for real keys, 2 for padding), dots -= 1e9 * kv_info
+    const kvInfo = p.masked ? perHeadRows(fe, fe.op1('Where', [truthy(fe, fins[2], sig.inputs[2].dtype), fe.f32(0), fe.f32(1)]), B, h, lk) : null;
+    const { out } = emitAttend(fe, q, k, v, {
+      rows: R, qLen: lq, kvLen: lk, dQk: dqk, dV: dv, chunkLen: null, before: 0, after: 0,
+      qInfo: null, kvInfo, kvInfoRows: R, mask: p.masked ? 'encdec' : null, dropout: attnDrop, salt,
+    });
+    const y = broadcastedDropout(fe, outputHeads(fe, out, fe.weight('w_o'), B, h, lq, dv), dm, outDrop, `${salt}/output_dropout`);
+    return [cast(fe, y, 'float32', sig.outputs[0].dtype)];
+  }, 'efficient encoder-decoder attention: per-head projections, attention (masked keys penalised by 1e9 * (1 + padding)), output projection summed over heads');
+}
+
+/** Random rotations (d, n_hashes, rot_size/2) of hash_vecs, drawn at lowering time from the run's seed. */
+export function hashRotations(seed: number, salt: string, d: number, nHashes: number, half: number): Float32Array {
+  return seededNormals(seed, `${salt}/rotations`, d * nHashes * half);
+}
+
+function lowerLshff(e: Emitter, ins: string[], p: Params, sig: LowerSig): string[] {
+  const xs = dims(sig.inputs[0]);
+  const d = xs[xs.length - 1];
+  const n = xs.slice(0, -1).reduce((a, b) => a * b, 1);
+  const dff: number = p.d_ff, nH: number = p.n_hashes;
+  const nb = lshBuckets(p.n_buckets, 0, null);
+  const { half } = bucketSizes(nb);
+  const salt = layerSalt(e);
+  const rot = e.constant({ dtype: 'float32', dims: [d, nH * half], data: hashRotations(e.seed, salt, d, nH, half) });
+  const key = `LSHFF:${JSON.stringify(p)}:${sig.inputs[0].dtype}[${xs.join(',')}]`;
+  return e.fn('LSHFF', key, [ins[0], rot], 1, (fe, [xin, r]) => {
+    const x = reshape(fe, toFloat32(fe, xin, sig.inputs[0].dtype), [n, d]);
+    const w1 = fe.weight('w1');
+    // the same rotations hash the inputs and the rows of w1: buckets [rows, n_hashes]
+    const bucketsOf = (v: string, rows: number): string => emitHashBuckets(fe, reshape(fe, fe.op1('MatMul', [v, r]), [rows, nH, half]), nb);
+    const xb = fe.op1('Unsqueeze', [bucketsOf(x, n), fe.i64([1])]);
+    const wb = fe.op1('Unsqueeze', [bucketsOf(w1, dff), fe.i64([0])]);
+    // 1 where the buckets agree in some round
+    const same = fe.op1('Where', [fe.op1('Equal', [xb, wb]), fe.f32(1), fe.f32(0)]);
+    const hashMask = fe.op1('ReduceMax', [same, fe.i64([2])], { keepdims: int(0) });
+    const mid = fe.op1('Mul', [fe.op1('MatMul', [x, fe.op1('Transpose', [w1], { perm: ints([1, 0]) })]), hashMask]);
+    const res = fe.op1('Add', [fe.op1('MatMul', [fe.op1('Relu', [mid]), fe.weight('w2')]), fe.weight('b2')]);
+    return [cast(fe, reshape(fe, res, xs), 'float32', sig.outputs[0].dtype)];
+  }, 'LSH feed-forward: x @ w1^T kept where x and the row of w1 share a hash bucket, Relu, @ w2 + b2');
+}
+
+/** Rotary position embedding (research.rotary_positional_embedding.rotate) of x [b, l, d]. */
+function lowerRotate(e: Emitter, ins: string[], sig: LowerSig): string[] {
+  const [, l, d] = dims(sig.inputs[0]);
+  const half = d / 2;
+  const x = toFloat32(e, ins[0], sig.inputs[0].dtype);
+  // freqs[i, j] = i * exp(2k * -(ln(10000) / d)), k = j mod d/2 (concat(freqs, freqs))
+  const inv = Array.from({ length: d }, (_, j) => Math.exp(2 * (j % half) * -(Math.log(10000) / d)));
+  const freqs = e.op1('Mul', [iotaF32(e, l, [l, 1]), e.f32(inv, [1, d])]);
+  const x1 = e.op1('Slice', [x, e.i64([0]), e.i64([half]), e.i64([-1])]);
+  const x2 = e.op1('Slice', [x, e.i64([half]), e.i64([d]), e.i64([-1])]);
+  const rotated = e.op1('Concat', [e.op1('Neg', [x2]), x1], { axis: int(-1) });
+  const y = e.op1('Add', [e.op1('Mul', [x, e.op1('Cos', [freqs])]), e.op1('Mul', [rotated, e.op1('Sin', [freqs])])]);
+  return [cast(e, y, 'float32', sig.outputs[0].dtype)];
+}
+
 // ---------------------------------------------------------------- the family
 
 export const efficient_attentionLayers = family('efficient_attention', {
@@ -289,6 +688,7 @@ export const efficient_attentionLayers = family('efficient_attention', {
       const pm = predictMem(p);
       return pm ? predictMemory([x], pm.mem, ['x']) : [];
     },
+    lower: (e, ins, p, sig) => lowerSelfAttention(e, ins, p, sig),
   },
   LSHSelfAttention: {
     summary: 'LSH self-attention: queries (= keys) hashed into buckets by random rotations, sorted, attended within chunks of chunk_len (+ n_chunks_before/after); buckets and a hash rng per (example, head) live in state.',
@@ -313,6 +713,7 @@ export const efficient_attentionLayers = family('efficient_attention', {
       const x = inputs[0];
       return lshState(dimMul(x.shape[0], p.n_heads), x.shape[1], p, inputs, ['x', 'mask']);
     },
+    lower: (e, ins, p, sig) => lowerLshSelfAttention(e, ins, p, sig),
   },
   PureLSHSelfAttention: {
     summary: 'LSH self-attention without weights on projected, head-split inputs: (qk, v [batch*n_heads, T, d] [, mask [batch, T]]) -> [batch*n_heads, T, d].',
@@ -326,6 +727,7 @@ export const efficient_attentionLayers = family('efficient_attention', {
     arity: (p) => ({ nIn: p.masked ? 3 : 2, nOut: 1 }),
     infer: (inputs, p) => [pureLshInfer(inputs, p)],
     state: (inputs, p) => pureLshState(inputs, p),
+    lower: (e, ins, p, sig) => lowerPureLsh(e, ins, p, sig, effDropout(e, p.attention_dropout)),
   },
   MixedLSHSelfAttention: {
     summary: 'PureLSHSelfAttention for sequences longer than std_length, exact dot-product attention (causal, or padding-masked) otherwise; (qk, v [, mask]) -> [batch*n_heads, T, d].',
@@ -368,6 +770,7 @@ export const efficient_attentionLayers = family('efficient_attention', {
       }
       return s;
     },
+    lower: (e, ins, p, sig) => lowerMixedLsh(e, ins, p, sig),
   },
   PureLSHSelfAttentionWrapper: {
     summary: 'Serial(project and split heads, pure_lsh_implementation, MergeHeads, Dense(d_model)) with d_model = d_qk * n_heads; num_weights=3: Dense q, k, v with qk = (q + k) / 2; num_weights=2: Dense qk and Dense v.',
@@ -466,6 +869,7 @@ export const efficient_attentionLayers = family('efficient_attention', {
       const d = lastDim(q), dkv = lastDim(kv), h: number = p.n_heads;
       return [headWeight('w_q', h, d, p.d_qk), headWeight('w_k', h, dkv, p.d_qk), headWeight('w_v', h, dkv, p.d_v), headWeight('w_o', h, p.d_v, d, true)];
     },
+    lower: (e, ins, p, sig) => lowerEncDec(e, ins, p, sig),
   },
   LSHFF: {
     summary: 'Feed-forward block with LSH: x @ w1^T kept only where x and the row of w1 share a hash bucket in some round, then Relu, @ w2 + b2 (w1, w2: (d_ff, d)).',
@@ -491,6 +895,7 @@ export const efficient_attentionLayers = family('efficient_attention', {
         { name: 'b2', shape: [d], dtype: 'float32', init: p.bias_initializer },
       ];
     },
+    lower: (e, ins, p, sig) => lowerLshff(e, ins, p, sig),
   },
   QKAvg: {
     summary: "(q, k) -> (q + k) / 2: averages the query and key projections (Trax's Fn('QKAvg') in PureLSHSelfAttentionWrapper).",
@@ -501,6 +906,7 @@ export const efficient_attentionLayers = family('efficient_attention', {
       const y = elementwise(inputs);
       return [{ dtype: promote(y.dtype, 'float32'), shape: y.shape }];
     },
+    lower: (e, [a, b], _p, sig) => [cast(e, e.op1('Div', [e.op1('Add', [toFloat32(e, a, sig.inputs[0].dtype), toFloat32(e, b, sig.inputs[1].dtype)]), e.f32(2)]), 'float32', sig.outputs[0].dtype)],
   },
   Rotate: {
     summary: 'Rotary position embedding of [batch, length, d] activations (research.rotary_positional_embedding.Rotate); shape-preserving.',
@@ -515,6 +921,7 @@ export const efficient_attentionLayers = family('efficient_attention', {
       }
       return [{ dtype: promote(x.dtype, 'float32'), shape: x.shape }];
     },
+    lower: (e, ins, _p, sig) => lowerRotate(e, ins, sig),
   },
 });
 

@@ -57,6 +57,11 @@
  * `{$lambda: 'jnp.exp'}`) is the lambda of its required positional parameters;
  * one with default args is rejected as Trax's Fn rejects it.
  *
+ * The ONNX lowering (./fn_lowering) runs this same interpreter with a hook
+ * (`LowerHook`) that emits each operation's nodes once its result's shape
+ * and dtype are known, so every function above lowers by the code that
+ * infers it.
+ *
  * Parsing is cached by source string (infer runs on every keystroke). Every
  * failure is a LayerError naming the construct ("jnp.maximum: shapes [2,3]
  * and [4] do not broadcast ..."); nothing in a lambda's text can make the
@@ -73,7 +78,8 @@ import { concat as concatRule, reduce as reduceRule, reshape as reshapeRule, spl
 
 // ---------------------------------------------------------------- values
 
-interface TensorV { t: 'tensor'; dtype: DType; shape: readonly Dim[]; weak: boolean }
+/** An array; `name` is its ONNX value when the lambda is being lowered (./fn_lowering). */
+interface TensorV { t: 'tensor'; dtype: DType; shape: readonly Dim[]; weak: boolean; name?: string }
 /** A Python int: a number, a symbolic dim ('B'), or null when not known (`B % 2`). */
 interface IntV { t: 'int'; v: Dim | null }
 interface FloatV { t: 'float'; v: number | null }
@@ -85,7 +91,8 @@ interface SliceV { t: 'slice'; lower: Val; upper: Val; step: Val }
 interface EllipsisV { t: 'ellipsis' }
 interface DtypeV { t: 'dtype'; dtype: DType }
 interface NsV { t: 'ns'; name: string; table: Table }
-interface FnV { t: 'fn'; name: string; impl: Impl; self?: Val; asDtype?: DType }
+/** A function; `key` names it for the lowering (`np.exp`, `nn.relu`, `method.sum`, `builtin.abs`). */
+interface FnV { t: 'fn'; name: string; impl: Impl; self?: Val; asDtype?: DType; key?: string }
 
 type PyNum = IntV | FloatV | BoolV;
 type Val = TensorV | IntV | FloatV | BoolV | NoneV | StrV | SeqV | SliceV | EllipsisV | DtypeV | NsV | FnV;
@@ -974,6 +981,15 @@ const sameShapeOp = (spec: readonly string[], dtype?: DType) => method(spec, (x,
   return tensor(dtype ?? x.dtype, x.shape, dtype ? false : x.weak);
 });
 
+/** jnp.sort / argsort(a, axis=-1): the shape of a; axis=None sorts the flattened array. */
+function sortOp(dtype?: DType): Impl {
+  return method(['a', 'axis='], (x, ax) => {
+    if (ax !== undefined && ax.t === 'none') return tensor(dtype ?? x.dtype, [dimProd(x.shape)], dtype ? false : x.weak);
+    if (ax !== undefined) normAxis(asNumber(ax, 'axis'), x.shape.length);
+    return tensor(dtype ?? x.dtype, x.shape, dtype ? false : x.weak);
+  });
+}
+
 const softmaxLike: Impl = (a) => {
   const [x, ax] = bind(a, ['x', 'axis=', 'where=', 'initial=']);
   const t = asTensor(x!, 'x');
@@ -1071,7 +1087,7 @@ const NP_FUNCS: Table = {
   split: method(['ary', 'indices_or_sections', 'axis='], (x, s, ax) => split(x, s!, ax)),
   broadcast_to: broadcastTo,
   flip: sameShapeOp(['m', 'axis=']), roll: sameShapeOp(['a', 'shift', 'axis=']),
-  sort: sameShapeOp(['a', 'axis=']), argsort: sameShapeOp(['a', 'axis='], 'int32'),
+  sort: sortOp(), argsort: sortOp('int32'),
   tril: sameShapeOp(['m', 'k=']), triu: sameShapeOp(['m', 'k=']),
   shape: shapeFn, ndim: ndimFn, size: sizeFn,
   // creation
@@ -1407,8 +1423,42 @@ function structEq(a: Val, b: Val): boolean | null {
   }
 }
 
+/**
+ * What the lowering (./fn_lowering) adds to the interpreter: after each
+ * operation that gives arrays has been interpreted (shapes and dtypes, by the
+ * very code that infers them), the hook emits its ONNX nodes and returns the
+ * result with the ONNX value names attached.
+ */
+export interface LowerHook {
+  call(f: FnV, args: Args, result: Val): Val;
+  unary(op: string, v: TensorV, result: TensorV): Val;
+  binop(op: string, a: Val, b: Val, result: TensorV): Val;
+  compare(op: string, a: Val, b: Val, result: TensorV): Val;
+  /** `v` is the indexed array, or a Python number indexed as a 0-d array */
+  index(v: Val, idx: Val, result: TensorV): Val;
+  transposed(v: TensorV, result: TensorV): Val;
+}
+
+/** Which lowering table a namespace's entries belong to. */
+const TABLE_KEYS = new Map<Table, string>([[NP, 'np'], [NN, 'nn'], [SPECIAL, 'special'], [LAX, 'lax'], [LINALG, 'linalg'], [TL, 'tl'], [MATH, 'math']]);
+
+/** The lowering key of `table[attr]` (`np.exp`); fastmath's merged table resolves to the table the entry came from. */
+function tableKey(table: Table, attr: string): string {
+  const k = TABLE_KEYS.get(table);
+  if (k) return `${k}.${attr}`;
+  for (const [t, name] of [[LAX, 'lax'], [SPECIAL, 'special'], [NN, 'nn'], [NP, 'np']] as const) {
+    if (Object.prototype.hasOwnProperty.call(t, attr) && t[attr] === table[attr]) return `${name}.${attr}`;
+  }
+  return `?.${attr}`;
+}
+
+/** Whether a value is or holds an array (what the lowering must give ONNX names). */
+function holdsTensor(v: Val): boolean {
+  return v.t === 'tensor' || ((v.t === 'tuple' || v.t === 'list') && v.items.some(holdsTensor));
+}
+
 class Interp {
-  constructor(private readonly env: Map<string, Val>, private readonly params: readonly string[]) {}
+  constructor(private readonly env: Map<string, Val>, private readonly params: readonly string[], private readonly hook?: LowerHook) {}
 
   eval(node: PyNode): Val {
     switch (node.type) {
@@ -1431,11 +1481,13 @@ class Interp {
       case 'Subscript': return this.subscript(node);
       case 'UnaryOp': {
         const v = this.eval(node.operand);
-        return this.located(node, () => pyUnary(node.op, v));
+        const r = this.located(node, () => pyUnary(node.op, v));
+        return this.hook && v.t === 'tensor' && r.t === 'tensor' ? this.located(node, () => this.hook!.unary(node.op, v, r)) : r;
       }
       case 'BinOp': {
         const l = this.eval(node.left), r = this.eval(node.right);
-        return this.located(node, () => binop(node.op, l, r));
+        const res = this.located(node, () => binop(node.op, l, r));
+        return this.hook && res.t === 'tensor' ? this.located(node, () => this.hook!.binop(node.op, l, r, res)) : res;
       }
       case 'BoolOp': {
         let v = this.eval(node.values[0]);
@@ -1451,7 +1503,9 @@ class Interp {
         const last = node.ops.length - 1;
         for (let i = 0; ; i++) {
           const right = this.eval(node.comparators[i]);
-          const r = this.located(node, () => compare(node.ops[i], left, right));
+          const l0 = left;
+          let r = this.located(node, () => compare(node.ops[i], l0, right));
+          if (this.hook && r.t === 'tensor') { const res = r; r = this.located(node, () => this.hook!.compare(node.ops[i], l0, right, res)); }
           if (last > 0 && r.t === 'tensor') {
             return unsupported(`the chained comparison ${short(node)} on arrays needs Python's \`and\`, which is data-dependent; write jnp.logical_and(a < b, b < c)`);
           }
@@ -1487,7 +1541,7 @@ class Interp {
     if (Object.prototype.hasOwnProperty.call(ROOTS, id)) return ROOTS[id] as Val;
     if (Object.prototype.hasOwnProperty.call(BUILTINS, id)) {
       const b = BUILTINS[id];
-      return typeof b === 'function' ? { t: 'fn', name: id, impl: b } : b;
+      return typeof b === 'function' ? { t: 'fn', name: id, impl: b, key: `builtin.${id}` } : b;
     }
     const params = this.params.length ? `its parameters (${this.params.join(', ')})` : 'no parameters';
     return unsupported(`unknown name '${id}' in the Fn lambda: it has ${params}, and can use jnp, np, jax, fastmath, math and the builtins ${Object.keys(BUILTINS).join(', ')}`);
@@ -1501,7 +1555,7 @@ class Interp {
         return unsupported(`unsupported in an Fn lambda: ${dottedName(node) ?? `${v.name}.${attr}`}; supported: ${supported || Object.keys(v.table).join(', ')}`);
       }
       const e = v.table[attr];
-      return typeof e === 'function' ? { t: 'fn', name: dottedName(node) ?? `${v.name}.${attr}`, impl: e } : e;
+      return typeof e === 'function' ? { t: 'fn', name: dottedName(node) ?? `${v.name}.${attr}`, impl: e, key: tableKey(v.table, attr) } : e;
     }
     if (v.t === 'tensor') {
       switch (attr) {
@@ -1509,10 +1563,13 @@ class Interp {
         case 'ndim': return int(v.shape.length);
         case 'size': return int(dimProd(v.shape));
         case 'dtype': return { t: 'dtype', dtype: v.dtype };
-        case 'T': return tensor(v.dtype, [...v.shape].reverse(), v.weak);
+        case 'T': {
+          const r = tensor(v.dtype, [...v.shape].reverse(), v.weak);
+          return this.hook ? this.located(node, () => this.hook!.transposed(v, r)) : r;
+        }
       }
       if (Object.prototype.hasOwnProperty.call(ARRAY_METHODS, attr)) {
-        return { t: 'fn', name: `.${attr}`, impl: ARRAY_METHODS[attr] as Impl, self: v };
+        return { t: 'fn', name: `.${attr}`, impl: ARRAY_METHODS[attr] as Impl, self: v, key: `method.${attr}` };
       }
       return unsupported(`unsupported in an Fn lambda: the array attribute .${attr}; supported: ${[...ARRAY_ATTRS, ...Object.keys(ARRAY_METHODS)].join(', ')}`);
     }
@@ -1531,10 +1588,13 @@ class Interp {
     for (const k of node.keywords) args.kw.set(k.name, this.eval(k.value));
     const label = dottedName(node.func) ?? (f.t === 'fn' ? f.name : short(node.func));
     if (f.t !== 'fn') {
-      if (f.t === 'dtype') return this.located(node, () => dtypeEntry(f.dtype).impl(args, undefined), label);
-      return wrong(`${short(node.func)} is ${describe(f)}, not a function`);
+      if (f.t !== 'dtype') return wrong(`${short(node.func)} is ${describe(f)}, not a function`);
+      const d = dtypeEntry(f.dtype);
+      const r = this.located(node, () => d.impl(args, undefined), label);
+      return this.hook ? this.located(node, () => this.hook!.call(d, args, r), label) : r;
     }
-    return this.located(node, () => f.impl(args, f.self), label);
+    const r = this.located(node, () => f.impl(args, f.self), label);
+    return this.hook && holdsTensor(r) ? this.located(node, () => this.hook!.call(f, args, r), label) : r;
   }
 
   private slice(node: PyNode & { type: 'Slice' }): SliceV {
@@ -1546,10 +1606,11 @@ class Interp {
     const v = this.eval(node.value);
     const idx = this.eval(node.slice);
     return this.located(node, () => {
-      if (v.t === 'tensor') return indexTensor(v, idx);
       if (v.t === 'tuple' || v.t === 'list') return indexSeq(v, idx);
-      if (v.t === 'int' || v.t === 'float' || v.t === 'bool') return indexTensor(asTensor(v), idx);
-      return wrong(`${describe(v)} cannot be indexed`);
+      if (v.t !== 'tensor' && v.t !== 'int' && v.t !== 'float' && v.t !== 'bool') return wrong(`${describe(v)} cannot be indexed`);
+      const x = v.t === 'tensor' ? v : asTensor(v);
+      const r = indexTensor(x, idx);
+      return this.hook ? this.hook.index(v, idx, r) : r;
     });
   }
 }
@@ -1681,6 +1742,12 @@ function toOutput(v: Val, i: number, n: number): ShapeDtype {
 
 /** Turns a lambda's return value into n_out stack items: a tuple gives its items, a list (quirk) too, else one item. */
 function outputsOf(v: Val, nOut: number): ShapeDtype[] {
+  const items = resultItems(v, nOut);
+  return items.map((x, i) => toOutput(x, i, items.length));
+}
+
+/** The n_out values a lambda's result stands for (errors when the count is wrong). */
+function resultItems(v: Val, nOut: number): Val[] {
   let items: Val[];
   if (v.t === 'tuple' || v.t === 'list') {
     items = v.items;
@@ -1697,7 +1764,7 @@ function outputsOf(v: Val, nOut: number): ShapeDtype[] {
     }
     items = [v];
   }
-  return items.map((x, i) => toOutput(x, i, items.length));
+  return items;
 }
 
 function inputVal(x: ShapeDtype): TensorV {
@@ -1706,11 +1773,19 @@ function inputVal(x: ShapeDtype): TensorV {
 
 /** Evaluates a lambda body with its parameters bound; every failure becomes a LayerError naming `param`. */
 function run(fn: PyLambda, bindings: Val[], param: string, nOut: number): ShapeDtype[] {
+  return guarded(param, () => outputsOf(evalBody(fn, bindings), nOut));
+}
+
+function evalBody(fn: PyLambda, bindings: Val[], hook?: LowerHook): Val {
+  const env = new Map<string, Val>();
+  fn.params.forEach((p, i) => env.set(p.name, bindings[i]));
+  return new Interp(env, fn.params.map((p) => p.name), hook).eval(fn.body);
+}
+
+/** Runs `f`, turning every failure into a LayerError naming `param`. */
+function guarded<T>(param: string, f: () => T): T {
   try {
-    const env = new Map<string, Val>();
-    fn.params.forEach((p, i) => env.set(p.name, bindings[i]));
-    const result = new Interp(env, fn.params.map((p) => p.name)).eval(fn.body);
-    return outputsOf(result, nOut);
+    return f();
   } catch (e) {
     if (e instanceof LayerError) {
       if (e.detail.param) throw e;
@@ -1744,16 +1819,35 @@ export function checkPureLambda(v: unknown, param = 'forward_fn'): PyLambda {
 }
 
 export function inferPure(forwardFn: unknown, inputs: readonly ShapeDtype[], nOut: number, param = 'forward_fn'): ShapeDtype[] {
+  const [fn, bindings] = pureBindings(forwardFn, inputs.map(inputVal), param);
+  return run(fn, bindings, param, nOut);
+}
+
+/** PureLayer's lambda and its arguments: the packaged inputs, then the defaults of later parameters. */
+function pureBindings(forwardFn: unknown, inputs: TensorV[], param: string): [PyLambda, Val[]] {
   const fn = checkPureLambda(forwardFn, param);
-  const packed: Val = inputs.length === 1 ? inputVal(inputs[0]) : tuple(inputs.map(inputVal));
+  const packed: Val = inputs.length === 1 ? inputs[0] : tuple(inputs);
+  if (fn.params.length === 0 && fn.varargs) return [{ ...fn, params: [{ name: fn.varargs.name, default: null, pos: fn.varargs.pos }] }, [tuple([packed])]];
   const bindings: Val[] = fn.params.length ? [packed] : [];
-  if (fn.params.length === 0 && fn.varargs) return run({ ...fn, params: [{ name: fn.varargs.name, default: null, pos: fn.varargs.pos }] }, [tuple([packed])], param, nOut);
   // parameters after the first keep their defaults (evaluated as constants)
   for (let i = 1; i < fn.params.length; i++) {
     const d = fn.params[i].default!;
     bindings.push(evalConstant(d, param));
   }
-  return run(fn, bindings, param, nOut);
+  return [fn, bindings];
+}
+
+/**
+ * For the lowering: runs Fn's `f` (kind 'fn') or PureLayer's `forward_fn`
+ * (kind 'pure') on arrays that carry their ONNX names, with `hook` emitting
+ * the nodes, and returns the n_out result values.
+ */
+export function evalLowered(kind: 'fn' | 'pure', src: unknown, inputs: TensorV[], nOut: number, param: string, hook: LowerHook): Val[] {
+  return guarded(param, () => {
+    if (kind === 'fn') return resultItems(evalBody(lambdaOf(src, param), inputs, hook), nOut);
+    const [fn, bindings] = pureBindings(src, inputs, param);
+    return resultItems(evalBody(fn, bindings, hook), nOut);
+  });
 }
 
 function evalConstant(node: PyNode, param: string): Val {
@@ -1769,3 +1863,12 @@ function evalConstant(node: PyNode, param: string): Val {
 export function _parseCacheSize(): number {
   return parseCache.size;
 }
+
+// ---------------------------------------------------------------- for the lowering (./fn_lowering)
+
+export type { Val, TensorV, FnV, Args, SeqV, SliceV, IntV, FloatV, BoolV, Impl };
+/** The interpreter's pieces the lowering reuses, so shapes, dtypes and argument handling stay one code. */
+export const fnInternals = {
+  bind, asTensor, asNumber, asAxes, asBool, asDtype, asShape, elementwise, join, canonDtype, sliceLen, arrayOf, numVal, binop,
+  unsupported, wrong, describe, tensor, int, flt, bool, tuple, list, NONE,
+};

@@ -357,6 +357,12 @@ export function truthOf(e: Emitter, x: string, dtype: DType): string {
  * for an emitter that has no such prefix.
  */
 export function layerSalt(e: Emitter): string {
-  const prefix = (e as unknown as { prefix?: unknown }).prefix;
-  return typeof prefix === 'string' ? prefix : '';
+  return e.path;
+}
+
+/** Where(cond, a, b) for any dtype: bool values go through int32 (onnxruntime's CPU Where has no bool kernel). */
+export function select(e: Emitter, cond: string, a: string, b: string, dtype: DType): string {
+  if (dtype !== 'bool') return e.op1('Where', [cond, a, b]);
+  const i = (v: string) => e.op1('Cast', [v], { to: int(ONNX_DTYPE.int32) });
+  return e.op1('Cast', [e.op1('Where', [cond, i(a), i(b)])], { to: int(ONNX_DTYPE.bool) });
 }

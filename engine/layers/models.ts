@@ -12,6 +12,7 @@ import { LayerError } from '../core/errors';
 import { type ExpandNode, type Params, type PyValue, P, REQUIRED, construct, fixed } from './def';
 import { family, type SpecNote } from './family';
 import { elementwise } from './rules';
+import { cast, computeFloat, scalarOf } from './lowering';
 
 type N = ExpandNode;
 type Mode = 'train' | 'eval' | 'predict';
@@ -608,6 +609,13 @@ export const modelsLayers = family('models', {
     args: [],
     arity: fixed(2, 1),
     infer: (x) => [elementwise(x)],
+    // (x + y) / 2.0 in the output dtype (floats: exactly a halving)
+    lower: (e, [x, y], _p, sig) => {
+      const to = sig.outputs[0].dtype;
+      const f = computeFloat(to);
+      const sum = e.op1('Add', [cast(e, x, sig.inputs[0].dtype, f), cast(e, y, sig.inputs[1].dtype, f)]);
+      return [cast(e, e.op1('Div', [sum, scalarOf(e, 2, f)]), f, to)];
+    },
   },
   RemoveAxes12: {
     internal: true,
@@ -625,6 +633,8 @@ export const modelsLayers = family('models', {
       }
       return [{ dtype: x.dtype, shape: [x.shape[0], ...x.shape.slice(3)] }];
     },
+    // a Reshape (Squeeze has no bool kernel on WebGPU, and the mask is bool)
+    lower: (e, [x], _p, sig) => [e.op1('Reshape', [x, e.i64(sig.outputs[0].shape.map(Number))])],
   },
 });
 

@@ -9,6 +9,7 @@ import { type DType, type ShapeDtype, floatOf, formatShapeDtype, normAxis, promo
 import { MODES, type Params, type WeightDecl, P } from './def';
 import { family, type SpecNote } from './family';
 import { lastDim } from './rules';
+import { axisOf, cast, dims, int, reshape, scalarOf, viaFloat } from './lowering';
 
 /** BatchNorm's axes, checked against the input rank (jnp.mean raises on out-of-range or repeated axes). */
 function batchNormAxes(x: ShapeDtype, axis: readonly number[]): void {
@@ -79,6 +80,31 @@ export const normalizationLayers = family('normalization', {
         { name: 'n_batches', shape: [], dtype: 'int32', init: { fill: 0 } },
       ];
     },
+    // train: batch statistics (mean, E[x^2] - mean^2); the running-statistics update is
+    // not an output of the lowered graph (yet). eval/predict: the running statistics.
+    // z = (x - mean) / sqrt(var + eps); gamma and beta expanded to the statistics' shape.
+    lower: (e, [x], p, s) => {
+      const xin = s.inputs[0];
+      const rank = xin.shape.length;
+      const stats = dims({ dtype: xin.dtype, shape: batchNormStatsShape(xin, p) });
+      return [viaFloat(e, x, xin.dtype, s.outputs[0].dtype, (v, d) => {
+        let mean: string, variance: string;
+        if (e.mode === 'train') {
+          const axes = e.i64((p.axis as number[]).map((a) => axisOf(a, rank)));
+          mean = e.op1('ReduceMean', [v, axes], { keepdims: int(1) });
+          const m1 = e.op1('ReduceMean', [e.op1('Mul', [v, v]), axes], { keepdims: int(1) });
+          variance = e.op1('Sub', [m1, e.op1('Mul', [mean, mean])]);
+        } else {
+          mean = cast(e, e.state('running_mean'), 'float32', d);
+          variance = cast(e, e.state('running_var'), 'float32', d);
+        }
+        const std = e.op1('Sqrt', [e.op1('Add', [variance, scalarOf(e, p.epsilon, d)])]);
+        let y = e.op1('Div', [e.op1('Sub', [v, mean]), std]);
+        if (p.scale) y = e.op1('Mul', [reshape(e, cast(e, e.weight('gamma'), 'float32', d), stats), y]);
+        if (p.center) y = e.op1('Add', [y, reshape(e, cast(e, e.weight('beta'), 'float32', d), stats)]);
+        return y;
+      })];
+    },
   },
   LayerNorm: {
     summary: '(x - mean) / sqrt(var + epsilon) * scale + bias over the last axis (biased variance); center=False is RMS-norm and ignores bias.',
@@ -92,6 +118,20 @@ export const normalizationLayers = family('normalization', {
       { name: 'scale', shape: [lastDim(x)], dtype: x.dtype, init: { fill: 1 } },
       { name: 'bias', shape: [lastDim(x)], dtype: x.dtype, init: { fill: 0 } },
     ],
+    // primitive ops in Trax's order (two-pass variance). Not the LayerNormalization op: onnxruntime's
+    // WebGPU kernel computes E[x^2] - E[x]^2 in float32, which loses the variance when |mean| >> std
+    // (rows 1000 + 0.01·sin: off by 8.6; 100 + 0.001·sin: NaN; its CPU kernel is exact).
+    lower: (e, [x], p, s) => {
+      const xin = s.inputs[0];
+      return [viaFloat(e, x, xin.dtype, s.outputs[0].dtype, (v, d) => {
+        const last = e.i64([-1]);
+        const c = p.center ? e.op1('Sub', [v, e.op1('ReduceMean', [v, last], { keepdims: int(1) })]) : v;
+        const variance = e.op1('ReduceMean', [e.op1('Mul', [c, c]), last], { keepdims: int(1) });
+        const norm = e.op1('Div', [c, e.op1('Sqrt', [e.op1('Add', [variance, scalarOf(e, p.epsilon, d)])])]);
+        const y = e.op1('Mul', [norm, cast(e, e.weight('scale'), xin.dtype, d)]);
+        return p.center ? e.op1('Add', [y, cast(e, e.weight('bias'), xin.dtype, d)]) : y;
+      })];
+    },
   },
   FilterResponseNorm: {
     summary: 'gamma * x / sqrt(mean(x^2 over axes 1..rank-2) + epsilon) + beta, per channel; epsilon = init_epsilon (+ |learnt| with learn_epsilon).',
@@ -117,6 +157,21 @@ export const normalizationLayers = family('normalization', {
       ];
       if (p.learn_epsilon) w.push({ name: 'epsilon_l', shape: [], dtype: 'float32', init: { fill: p.init_learnt_epsilon } });
       return w;
+    },
+    // nu2 = mean(x^2 over axes 1..rank-2) (no reduction below rank 3); y = gamma * x * rsqrt(nu2 + eps) + beta
+    lower: (e, [x], p, s) => {
+      const xin = s.inputs[0];
+      const rank = xin.shape.length;
+      return [viaFloat(e, x, xin.dtype, s.outputs[0].dtype, (v, d) => {
+        const sq = e.op1('Mul', [v, v]);
+        const axes = Array.from({ length: Math.max(rank - 2, 0) }, (_, i) => i + 1);
+        const nu2 = axes.length ? e.op1('ReduceMean', [sq, e.i64(axes)], { keepdims: int(1) }) : sq;
+        let eps = scalarOf(e, p.init_epsilon, d);
+        if (p.learn_epsilon) eps = e.op1('Add', [eps, e.op1('Abs', [cast(e, e.weight('epsilon_l'), 'float32', d)])]);
+        const xn = e.op1('Mul', [v, e.op1('Reciprocal', [e.op1('Sqrt', [e.op1('Add', [nu2, eps])])])]);
+        const f32 = (w: string): string => cast(e, e.weight(w), 'float32', d);
+        return e.op1('Add', [e.op1('Mul', [f32('gamma'), xn]), f32('beta')]);
+      })];
     },
   },
 });

@@ -8,7 +8,40 @@ import { LayerError } from '../core/errors';
 import { type DType, type ShapeDtype, floatOf, formatShape } from '../core/shape';
 import { type FamilyEntry, family, type SpecNote } from './family';
 import { P, badParam, fixed } from './def';
-import { PADDINGS, windowOutput } from './convolution';
+import { PADDINGS, onnxPads, windowOutput, windowPads } from './convolution';
+import { cast, dims, int, ints } from './lowering';
+
+/**
+ * Pools over the window axes: the input (B, spatial..., C) is transposed to
+ * (B, C, spatial...) for ONNX and back. MaxPool: MaxPool (pads are never the
+ * max: -inf). AvgPool: AveragePool with count_include_pad=0 (divides by the real
+ * elements). SumPool: a depthwise Conv with a ones kernel (zero padding). All in
+ * float32 (integer inputs are exact below 2^24) and cast to the output dtype.
+ */
+function lowerPool(kind: 'MaxPool' | 'SumPool' | 'AvgPool'): NonNullable<FamilyEntry['lower']> {
+  return (e, [x], p, s) => {
+    const xin = s.inputs[0];
+    const shape = dims(xin);
+    const rank = shape.length;
+    const size = p.pool_size as number[];
+    const strides = p.strides && p.strides.length ? (p.strides as number[]) : size.map(() => 1);
+    const pads = onnxPads(size.map((k, i) => windowPads(shape[i + 1], k, strides[i], p.padding)));
+    const toNC = [0, rank - 1, ...size.map((_, i) => i + 1)];
+    const back = [0, ...size.map((_, i) => i + 2), 1];
+    const v = e.op1('Transpose', [cast(e, x, xin.dtype, 'float32')], { perm: ints(toNC) });
+    const attrs = { kernel_shape: ints(size), strides: ints(strides), pads: ints(pads) };
+    let y: string;
+    if (kind === 'MaxPool') y = e.op1('MaxPool', [v], attrs);
+    else if (kind === 'AvgPool') y = e.op1('AveragePool', [v], { ...attrs, count_include_pad: int(0) });
+    else {
+      const c = shape[rank - 1];
+      const n = c * size.reduce((a, b) => a * b, 1);
+      const ones = e.f32(new Array<number>(n).fill(1), [c, 1, ...size]);
+      y = e.op1('Conv', [v, ones], { ...attrs, group: int(c) });
+    }
+    return [cast(e, e.op1('Transpose', [y], { perm: ints(back) }), 'float32', s.outputs[0].dtype)];
+  };
+}
 
 function fmtTuple(xs: readonly number[]): string {
   return xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(', ')})`;
@@ -39,6 +72,7 @@ function pool(kind: string, summary: string, dtype: (d: DType) => DType): Family
       });
       return [{ dtype: dtype(x.dtype), shape }];
     },
+    lower: lowerPool(kind as 'MaxPool' | 'SumPool' | 'AvgPool'),
   };
 }
 

@@ -11,6 +11,7 @@ import { type Arity, type ExpandNode, P, REQUIRED, construct, fixed } from './de
 import { family, type SpecNote } from './family';
 import { concat, elementwise, reshape, serialArity } from './rules';
 import { lookupKind } from './registry';
+import { axisOf, cast, dims, int, reshape as reshapeTo } from './lowering';
 
 /** ReversibleHalfResidual: n_in = n_out = 1 + running max over (Serial(residual_layers), attention_layer). */
 function halfResidualArity(children: readonly Arity[], attention: Arity | null): Arity {
@@ -39,6 +40,14 @@ export const reversibleLayers = family('reversible', {
       const r = concat(inputs, -1);
       return [r, r];
     },
+    lower: (e, ins, _p, sig) => {
+      const to = sig.outputs[0].dtype;
+      // bools concatenate as int32 (WebGPU has no bool Concat)
+      const via = to === 'bool' ? 'int32' : to;
+      const r = e.op1('Concat', ins.map((v, i) => cast(e, v, sig.inputs[i].dtype, via)), { axis: int(axisOf(-1, sig.inputs[0].shape.length)) });
+      const out = cast(e, r, via, to);
+      return [out, out];
+    },
   },
   ReversibleSelect: {
     summary: 'Select that can be reversed: every input index must appear in indices; reverse picks outputs[indices.index(i)].',
@@ -56,6 +65,7 @@ export const reversibleLayers = family('reversible', {
     },
     arity: (p) => ({ nIn: selectNIn(p as { indices: number[]; n_in: number | null }), nOut: (p.indices as number[]).length }),
     infer: (inputs, p) => (p.indices as number[]).map((i) => inputs[i]),
+    lower: (_e, ins, p) => (p.indices as number[]).map((i) => ins[i]),
   },
   ReversibleSwap: {
     summary: 'Swaps the top two stack items: ReversibleSelect([1, 0]) (its own reverse).',
@@ -90,6 +100,7 @@ export const reversibleLayers = family('reversible', {
         }
       });
     },
+    lower: (e, ins, _p, sig) => ins.map((v, i) => reshapeTo(e, v, dims(sig.outputs[i]))),
   },
   ReversiblePrintShape: {
     summary: 'Identity on n_in items that prints their shapes (debugging inside ReversibleSerial).',
@@ -97,6 +108,8 @@ export const reversibleLayers = family('reversible', {
     args: [P.int('n_in', 1, { min: 0 }), P.str('msg', '')],
     arity: (p) => ({ nIn: p.n_in, nOut: p.n_in }),
     infer: (inputs) => [...inputs],
+    // printing shapes is a Python side effect; the graph passes the items through
+    lower: (_e, ins) => [...ins],
   },
   ReversibleSerial: {
     summary: 'A Serial whose sublayers must all be reversible; the backward pass recomputes activations layer by layer instead of storing them.',
@@ -132,6 +145,17 @@ export const reversibleLayers = family('reversible', {
         });
       }
       return [sum, ...context];
+    },
+    // forward only: the reverse / reverse_and_grad recomputation is the backward pass's concern
+    lower: (e, ins, _p, sig, k) => {
+      const [acc, ...context] = ins;
+      let stack = k.series(context);
+      const att = k.slotArity('attention_layer');
+      if (att) stack = [...k.slot('attention_layer', stack.slice(0, att.nIn)), ...stack.slice(att.nIn)];
+      const to = sig.outputs[0].dtype;
+      const residual = stack[0];
+      const rDtype = e.dtypeOf(residual) ?? to;
+      return [e.op1('Add', [cast(e, acc, sig.inputs[0].dtype, to), cast(e, residual, rDtype, to)]), ...context];
     },
   },
 });

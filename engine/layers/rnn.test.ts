@@ -65,11 +65,11 @@ describe('LSTM / GRU trees (trax-semantics §9)', () => {
     expect(t.errors[0].message).toContain('state depth 6 must equal 2*n_units = 8');
   });
 
-  it('predict mode gives Scan a carry in state', () => {
+  it('gives Scan a carry in state (used in predict-mode runs)', () => {
     const t = traceDocument({ root: node('GRU', { n_units: 4, mode: 'predict' }), input: [parseShapeDtype('float32[1,1,4]')] });
     expect(t.errors).toEqual([]);
     const scan = t.root.expansion!.children[1];
-    expect(scan.state.map(formatShapeDtype)).toEqual(['float32[1,4]']);
+    expect(scan.state.map(formatShapeDtype)).toEqual(['float32[1,4]', 'bool[]']);
   });
 });
 

@@ -12,6 +12,8 @@ import {
 } from '../core/shape';
 import { type ExpandNode, INIT, MODES, P, REQUIRED, fixed } from './def';
 import { family, type SpecNote } from './family';
+import type { Emitter, LowerSig } from '../core/onnx';
+import { cast, dims, int } from './lowering';
 
 /** The last axis of a recurrent cell's input or state (rank >= 1). */
 function depthOf(x: ShapeDtype, cell: string, what: string): Dim {
@@ -53,6 +55,34 @@ function combine(inputs: readonly ShapeDtype[], what: string, expected: string):
 
 const EMPTY: ExpandNode = { kind: 'Serial' };
 
+// ---------------------------------------------------------------- lowering
+
+/** A key for a cell's model-local function: everything that changes its body. */
+function cellKey(kind: string, p: Record<string, unknown>, sig: LowerSig): string {
+  return `${kind}:${p.n_units}:${sig.inputs.map((x) => `${x.dtype}[${x.shape.join(',')}]`).join(';')}`;
+}
+
+/** concat(x, h, -1) @ w + b, in the cell's dtype (float32 weights cast when it differs). */
+function affine(e: Emitter, x: string, h: string, rank: number, w: string, b: string, to: DType): string {
+  const xh = e.op1('Concat', [x, h], { axis: int(rank - 1) });
+  return e.op1('Add', [e.op1('MatMul', [xh, cast(e, w, 'float32', to)]), cast(e, b, 'float32', to)]);
+}
+
+/** Splits the last axis into equal parts of `size`. */
+function splitLast(e: Emitter, v: string, rank: number, size: number, n: number): string[] {
+  return e.op('Split', [v, e.i64(Array.from({ length: n }, () => size))], { axis: int(rank - 1) }, n);
+}
+
+/** A float scalar constant in the dtype `to` (float32 or float64 in practice). */
+function scalar(e: Emitter, v: number, to: DType): string {
+  return to === 'float64' ? e.constant({ dtype: 'float64', dims: [], data: Float64Array.of(v) }) : cast(e, e.f32(v), 'float32', to);
+}
+
+/** Casts every input of an elementwise Fn to the output dtype. */
+function castIns(e: Emitter, ins: readonly string[], sig: LowerSig, to: DType): string[] {
+  return ins.map((v, i) => cast(e, v, sig.inputs[i].dtype, to));
+}
+
 export const rnnLayers = family('rnn', {
   LSTMCell: {
     summary: 'One LSTM step: (x, [c|h]) -> (h\', [c\'|h\']); concat(x, h) @ W + b split into gates (i, j, f, o).',
@@ -84,9 +114,22 @@ export const rnnLayers = family('rnn', {
       return [
         { name: 'w', shape: [din, 4 * n], dtype: 'float32', init: p.kernel_initializer },
         // (quirk) Trax adds forget_bias to every entry of this bias after the initializer.
-        { name: 'b', shape: [4 * n], dtype: 'float32', init: p.bias_initializer },
+        { name: 'b', shape: [4 * n], dtype: 'float32', init: { base: p.bias_initializer, offset: p.forget_bias } },
       ];
     },
+    lower: (e, ins, p, sig) => e.fn('LSTMCell', cellKey('LSTMCell', p, sig), ins, 2, (fe, [x0, s0]) => {
+      const n: number = p.n_units;
+      const to = sig.outputs[0].dtype;
+      const rank = sig.inputs[1].shape.length;
+      const x = cast(fe, x0, sig.inputs[0].dtype, to), state = cast(fe, s0, sig.inputs[1].dtype, to);
+      const [c, h] = splitLast(fe, state, rank, n, 2);
+      // i = input gate, j = new input, f = forget gate, o = output gate
+      const [i, j, f, o] = splitLast(fe, affine(fe, x, h, rank, fe.weight('w'), fe.weight('b'), to), rank, n, 4);
+      const sig_ = (v: string): string => fe.op1('Sigmoid', [v]);
+      const newC = fe.op1('Add', [fe.op1('Mul', [c, sig_(f)]), fe.op1('Mul', [sig_(i), fe.op1('Tanh', [j])])]);
+      const newH = fe.op1('Mul', [fe.op1('Tanh', [newC]), sig_(o)]);
+      return [newH, fe.op1('Concat', [newC, newH], { axis: int(rank - 1) })];
+    }, 'One LSTM step: y = concat(x, h) @ w + b; i, j, f, o = split(y); c\' = c*sigmoid(f) + sigmoid(i)*tanh(j); h\' = tanh(c\')*sigmoid(o); returns (h\', [c\'|h\'])'),
   },
   MakeZeroState: {
     summary: 'Zeros of shape [batch, depth_multiplier * depth] from a [batch, length, depth] input (the RNN initial state).',
@@ -98,11 +141,13 @@ export const rnnLayers = family('rnn', {
       }
       return [{ dtype: 'float32', shape: [x.shape[0], dimMul(p.depth_multiplier, x.shape[2])] }];
     },
+    lower: (e, _ins, _p, sig) => [e.op1('ConstantOfShape', [e.i64(dims(sig.outputs[0]))], { value: { tensor: { dtype: 'float32', dims: [1], data: Float32Array.of(0) } } })],
   },
   LSTM: {
     summary: 'An LSTM over axis 1: Serial(Branch([], MakeZeroState(2)), Scan(LSTMCell(n_units), axis=1), Select([0], n_in=2)); the input depth must equal n_units.',
     args: [P.int('n_units', REQUIRED, { min: 1 }), P.mode(), P.bool('return_state', false), P.bool('initial_state', false)],
     modes: { predict: 'the final (c, h) state is kept between calls (Scan in predict mode) for one-step-at-a-time inference' },
+    lowerAsFunction: true,
     expand: (p): ExpandNode => {
       const scan: ExpandNode = { kind: 'Scan', params: { axis: 1, mode: p.mode }, slots: { layer: { kind: 'LSTMCell', params: { n_units: p.n_units } } } };
       const children: ExpandNode[] = [];
@@ -141,16 +186,28 @@ export const rnnLayers = family('rnn', {
       return [
         { name: 'w1', shape: [din, 2 * n], dtype: 'float32', init: p.kernel_initializer },
         // Trax adds forget_bias to b1 after the initializer.
-        { name: 'b1', shape: [2 * n], dtype: 'float32', init: p.bias_initializer },
+        { name: 'b1', shape: [2 * n], dtype: 'float32', init: { base: p.bias_initializer, offset: p.forget_bias } },
         { name: 'w2', shape: [din, n], dtype: 'float32', init: p.kernel_initializer },
         { name: 'b2', shape: [n], dtype: 'float32', init: p.bias_initializer },
       ];
     },
+    lower: (e, ins, p, sig) => e.fn('GRUCell', cellKey('GRUCell', p, sig), ins, 2, (fe, [x0, s0]) => {
+      const n: number = p.n_units;
+      const to = sig.outputs[0].dtype;
+      const rank = sig.inputs[1].shape.length;
+      const x = cast(fe, x0, sig.inputs[0].dtype, to), h = cast(fe, s0, sig.inputs[1].dtype, to);
+      const [u, r] = splitLast(fe, fe.op1('Sigmoid', [affine(fe, x, h, rank, fe.weight('w1'), fe.weight('b1'), to)]), rank, n, 2);
+      const c = affine(fe, x, fe.op1('Mul', [r, h]), rank, fe.weight('w2'), fe.weight('b2'), to);
+      const oneMinusU = fe.op1('Sub', [scalar(fe, 1, to), u]);
+      const newH = fe.op1('Add', [fe.op1('Mul', [u, h]), fe.op1('Mul', [oneMinusU, fe.op1('Tanh', [c])])]);
+      return [newH, fe.op1('Identity', [newH])];
+    }, 'One GRU step: u, r = split(sigmoid(concat(x, h) @ w1 + b1)); c = concat(x, r*h) @ w2 + b2; h\' = u*h + (1-u)*tanh(c); returns (h\', h\')'),
   },
   GRU: {
     summary: 'A GRU over axis 1: Serial(Branch([], MakeZeroState(1)), Scan(GRUCell(n_units), axis=1), Select([0], n_in=2)); the input depth must equal n_units.',
     args: [P.int('n_units', REQUIRED, { min: 1 }), P.mode()],
     modes: { predict: 'the final state is kept between calls (Scan in predict mode) for one-step-at-a-time inference' },
+    lowerAsFunction: true,
     expand: (p): ExpandNode => ({
       kind: 'Serial',
       params: { name: `GRU_${p.n_units}` },
@@ -204,6 +261,10 @@ export const rnnLayers = family('rnn', {
     args: [P.float('sigmoid_bias', 0.5)],
     arity: fixed(1, 1),
     infer: ([x]) => [{ dtype: floatOf(x.dtype), shape: x.shape }],
+    lower: (e, [x], p, sig) => {
+      const to = sig.outputs[0].dtype;
+      return [e.op1('Add', [cast(e, x, sig.inputs[0].dtype, to), scalar(e, p.sigmoid_bias, to)])];
+    },
   },
   InnerSRUCell: {
     summary: 'One SRU step: (x*(1-f), f, c) -> (c\', c\') with c\' = f*c + x*(1-f).',
@@ -214,6 +275,12 @@ export const rnnLayers = family('rnn', {
       const dtype = floatOf(promote(promote(inputs[0].dtype, inputs[1].dtype), inputs[2].dtype));
       const out = { dtype, shape };
       return [out, out];
+    },
+    // res = f * c + x*(1-f); returns (res, res)
+    lower: (e, ins, _p, sig) => {
+      const [xf, f, c] = castIns(e, ins, sig, sig.outputs[0].dtype);
+      const res = e.op1('Add', [e.op1('Mul', [f, c]), xf]);
+      return [res, e.op1('Identity', [res])];
     },
   },
   ScanSRUCell: {
@@ -230,6 +297,7 @@ export const rnnLayers = family('rnn', {
     summary: 'Simple Recurrent Unit over axis 1: c_t = f_t*c_{t-1} + (1-f_t)*y_t, h = r*act(c) + (1-r)*x*sqrt(3) (quirk: the sqrt(3)); input depth must equal n_units.',
     args: [P.int('n_units', REQUIRED, { min: 1 }), P.slot('activation', { optional: true }), P.mode()],
     modes: { predict: 'the final carry is kept between calls (Scan in predict mode)' },
+    lowerAsFunction: true,
     expand: (p, slots): ExpandNode => ({
       kind: 'Serial',
       params: { name: `SRU_${p.n_units}` },
@@ -255,6 +323,12 @@ export const rnnLayers = family('rnn', {
       const shape = combine([y, f], 'SRU: y * (1 - f)', 'y and f of the same shape');
       return [{ dtype: floatOf(promote(y.dtype, f.dtype)), shape }, f, r];
     },
+    // (r, f, y) -> (y * (1.0 - f), f, r)
+    lower: (e, [r, f, y], _p, sig) => {
+      const to = sig.outputs[0].dtype;
+      const f1 = cast(e, f, sig.inputs[1].dtype, to);
+      return [e.op1('Mul', [cast(e, y, sig.inputs[2].dtype, to), e.op1('Sub', [scalar(e, 1, to), f1])]), f, r];
+    },
   },
   FinalSRUGate: {
     summary: '(c, r, x) -> c*r + x*(1-r)*sqrt(3): the highway output of SRU.',
@@ -272,6 +346,13 @@ export const rnnLayers = family('rnn', {
         });
       }
       return [{ dtype: floatOf(promote(promote(c.dtype, r.dtype), x.dtype)), shape }];
+    },
+    // c * r + x * (1 - r) * 3**0.5, in Python's evaluation order
+    lower: (e, ins, _p, sig) => {
+      const to = sig.outputs[0].dtype;
+      const [c, r, x] = castIns(e, ins, sig, to);
+      const highway = e.op1('Mul', [e.op1('Mul', [x, e.op1('Sub', [scalar(e, 1, to), r])]), scalar(e, Math.sqrt(3), to)]);
+      return [e.op1('Add', [e.op1('Mul', [c, r]), highway])];
     },
   },
 });

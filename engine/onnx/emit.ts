@@ -61,12 +61,19 @@ export class Scope {
 export interface LayerBindings {
   weight(name: string): string;
   state(name: string): string;
+  setState?(name: string, value: string): void;
 }
 
 const noBindings: LayerBindings = {
   weight: (n) => { throw new BugError(`weight ${n} used outside a layer`); },
   state: (n) => { throw new BugError(`state ${n} used outside a layer`); },
 };
+
+/** A constant's dedup key (JSON would map NaN and ±Infinity alike to null). */
+function constKey(kind: string, values: number | readonly number[], dims?: readonly number[]): string {
+  const vs = typeof values === 'number' ? [values] : values;
+  return `${kind}:${typeof values === 'number' ? 's' : 'a'}:${vs.map(String).join(',')}:${dims?.join(',') ?? ''}`;
+}
 
 function tensorOf(dtype: 'float32' | 'int64' | 'int32', values: number | readonly number[], dims?: readonly number[]): TensorValue {
   const arr = typeof values === 'number' ? [values] : [...values];
@@ -88,6 +95,7 @@ export class ScopeEmitter implements Emitter {
   }
 
   get mode() { return this.scope.model.mode; }
+  get path() { return this.prefix; }
   get gpu() { return this.scope.model.gpu; }
   get seed() { return this.scope.model.seed; }
 
@@ -95,6 +103,7 @@ export class ScopeEmitter implements Emitter {
   forLayer(prefix: string, bindings: LayerBindings): ScopeEmitter {
     const c = this.capture;
     return new ScopeEmitter(this.scope, prefix, c ? { weight: (n) => c(bindings.weight(n)), state: (n) => c(bindings.state(n)) } : bindings, c);
+    // (inside a function, new state values cannot leave it: setState is a no-op there)
   }
 
   op(op: string, inputs: string[], attrs?: Record<string, Attr>, nOut = 1, domain?: string): string[] {
@@ -110,13 +119,13 @@ export class ScopeEmitter implements Emitter {
     return this.op(op, inputs, attrs, 1)[0];
   }
   f32(values: number | readonly number[], dims?: readonly number[]): string {
-    return this.scope.constant(`f32:${JSON.stringify(values)}:${dims?.join(',') ?? ''}`, () => tensorOf('float32', values, dims), 'const_f32');
+    return this.scope.constant(constKey('f32', values, dims), () => tensorOf('float32', values, dims), 'const_f32');
   }
   i64(values: number | readonly number[], dims?: readonly number[]): string {
-    return this.scope.constant(`i64:${JSON.stringify(values)}:${dims?.join(',') ?? ''}`, () => tensorOf('int64', values, dims), 'const_i64');
+    return this.scope.constant(constKey('i64', values, dims), () => tensorOf('int64', values, dims), 'const_i64');
   }
   i32(values: number | readonly number[], dims?: readonly number[]): string {
-    return this.scope.constant(`i32:${JSON.stringify(values)}:${dims?.join(',') ?? ''}`, () => tensorOf('int32', values, dims), 'const_i32');
+    return this.scope.constant(constKey('i32', values, dims), () => tensorOf('int32', values, dims), 'const_i32');
   }
   constant(value: TensorValue): string {
     const name = this.scope.fresh(`${this.prefix}/const`);
@@ -128,6 +137,9 @@ export class ScopeEmitter implements Emitter {
   }
   state(name: string): string {
     return this.bindings.state(name);
+  }
+  setState(name: string, value: string): void {
+    if (this.scope.kind === 'graph') this.bindings.setState?.(name, value);
   }
 
   fn(name: string, key: string, inputs: string[], nOut: number, build: (e: Emitter, inputs: string[]) => string[], doc?: string): string[] {
@@ -154,11 +166,14 @@ export class ScopeEmitter implements Emitter {
         state: (n) => capture(this.bindings.state(n)),
       }, (outer) => capture(this.capture ? this.capture(outer) : outer));
       const outs = build(inner, formals);
+      // an output that is one of the function's own inputs is not returned: the call site uses its argument
+      // (no Identity inside the body, which a GPU provider may not have for every dtype, e.g. bool)
+      const passthrough = outs.map((o) => formals.indexOf(o));
       const seenOut = new Set<string>();
-      const outNames = outs.map((o, i) => {
+      const outNames = outs.filter((_, i) => passthrough[i] < 0).map((o, i) => {
         const dup = seenOut.has(o);
         seenOut.add(o);
-        if (dup || formals.includes(o) || captured.some((_, j) => o === `w${j}`)) {
+        if (dup || captured.some((_, j) => o === `w${j}`)) {
           const id = body.fresh(`out${i}`);
           body.nodes.push({ op: 'Identity', inputs: [o], outputs: [id] });
           return id;
@@ -169,12 +184,16 @@ export class ScopeEmitter implements Emitter {
       if (doc) def.doc = doc;
       m.functions.set(fname, def);
       m.functionByKey.set(key, fname);
-      (def as FunctionDef & { captured?: string[] }).captured = captured;
+      (def as FunctionDef & { captured?: string[]; passthrough?: number[] }).captured = captured;
+      (def as FunctionDef & { passthrough?: number[] }).passthrough = passthrough;
     }
-    const def = m.functions.get(fname)! as FunctionDef & { captured?: string[] };
+    const def = m.functions.get(fname)! as FunctionDef & { captured?: string[]; passthrough?: number[] };
     // the same function reused by another layer: pass that layer's own weights
     const callWeights = this.rebindCaptured(def, build, inputs);
-    return this.op(fname, [...inputs, ...callWeights], undefined, nOut, STRATA_DOMAIN);
+    const through = def.passthrough ?? [];
+    const results = this.op(fname, [...inputs, ...callWeights], undefined, def.outputs.length, STRATA_DOMAIN);
+    let j = 0;
+    return Array.from({ length: nOut }, (_, i) => (through[i] >= 0 ? inputs[through[i]] : results[j++]));
   }
 
   /** The outer names of a function's captured weights for this call (re-running the capture against this layer's bindings). */

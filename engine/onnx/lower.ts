@@ -9,7 +9,7 @@ import type { Graph, Model, OnnxNode, TensorValue, ValueInfo, ElemType, LowerSig
 import { STRATA_DOMAIN } from '../core/onnx';
 import { type ShapeDtype, formatShapeDtype } from '../core/shape';
 import type { LowerKids, Mode, WeightDecl } from '../layers/def';
-import type { StrataDocument } from '../document/schema';
+import type { DocNode, StrataDocument } from '../document/schema';
 import { type DocumentTrace, type NodeTrace, childPath, forEachNode, traceDocument } from '../document/trace';
 import { Scope, ScopeEmitter, type ModelState } from './emit';
 
@@ -59,17 +59,43 @@ export interface LowerOptions {
    * or graph inputs named by their keys (training, weights that stay on a device).
    */
   weights?: 'initializers' | 'inputs';
+  /**
+   * Carry state across runs: state tensors become graph inputs (`state:<key>`)
+   * and their new values graph outputs (`state_out:<key>`); else state is
+   * fixed at its initial value (initializers).
+   */
+  stateIO?: boolean;
   weightValue?: (ref: WeightRef) => TensorValue;
+}
+
+export interface StateIO {
+  ref: WeightRef;
+  /** the graph input holding the state before the run */
+  input: string;
+  /** the graph output with its value after the run (absent: unchanged) */
+  output?: string;
 }
 
 export interface Lowered {
   model: Model;
+  /** with stateIO: every state tensor's input and, where a layer updates it, output */
+  state: StateIO[];
   inputs: ValueInfo[];
   /** the model's outputs, then inputs the root did not consume */
   outputs: ValueInfo[];
   weights: WeightRef[];
   probes: ProbeRef[];
   trace: DocumentTrace;
+}
+
+/** A node's structure without ids (the key of a function lowered from it). */
+function structureKey(n: DocNode): string {
+  const strip = (x: DocNode): unknown => ({
+    k: x.kind, p: x.params ?? {},
+    c: (x.children ?? []).map(strip),
+    s: Object.fromEntries(Object.entries(x.slots ?? {}).map(([k, v]) => [k, v ? strip(v) : null])),
+  });
+  return JSON.stringify(strip(n));
 }
 
 export function weightKey(path: string, kind: string, name: string): string {
@@ -108,9 +134,20 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
   const weightNames = new Map<string, string>();
   const initializers: { name: string; value: TensorValue }[] = [];
   const weightInputs: ValueInfo[] = [];
+  const stateIO: StateIO[] = [];
+  const stateInputs: ValueInfo[] = [];
   const bindValue = (ref: WeightRef): string => {
     const hit = weightNames.get(ref.key);
     if (hit) return hit;
+    if (opts.stateIO && ref.role === 'state') {
+      const name = `state:${ref.key}`;
+      main.reserve(name);
+      weightNames.set(ref.key, name);
+      weights.push(ref);
+      stateIO.push({ ref, input: name });
+      stateInputs.push({ name, dtype: ref.decl.dtype, shape: ref.decl.shape.map(Number) });
+      return name;
+    }
     main.reserve(ref.key);
     weightNames.set(ref.key, ref.key);
     weights.push(ref);
@@ -136,7 +173,8 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
     if (t.expansion) {
       const ex = t.expansion;
       if (def.lowerAsFunction) {
-        const key = `${kind}:${JSON.stringify(t.node.params ?? {})}:${t.inputs.map(formatShapeDtype).join(';')}:${mode}`;
+        // everything that shapes the body: parameters, layer arguments and children (not ids), input shapes, mode
+        const key = `${kind}:${structureKey(t.node)}:${t.inputs.map(formatShapeDtype).join(';')}:${mode}:${opts.gpu ? 'gpu' : ''}`;
         return e.fn(kind, key, ins, t.outputs.length, (fe, fins) => lowerTrace(ex, path, fins, fe as ScopeEmitter, kind), def.summary);
       }
       return lowerTrace(ex, path, ins, e, kind);
@@ -156,6 +194,15 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
         const decl = t.state.find((w) => w.name === name);
         if (!decl) fail('construct', `lowering asks for state '${name}', which ${kind} does not declare`, path, kind);
         return bindValue({ key: weightKey(path, kind, name), decl, role: 'state' });
+      },
+      setState: (name: string, value: string) => {
+        if (!opts.stateIO) return;
+        const key = weightKey(path, kind, name);
+        bindings.state(name);
+        const io = stateIO.find((x) => x.ref.key === key)!;
+        const out = main.fresh(`state_out:${key}`);
+        main.nodes.push({ op: 'Identity', inputs: [value], outputs: [out], name: out });
+        io.output = out;
       },
     };
     const le = e.forLayer(path ? `${path.replace(/ > /g, '/')}/${kind}` : kind, bindings);
@@ -293,20 +340,21 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
     }
   }
 
+  const stateOutputs: ValueInfo[] = stateIO.filter((x) => x.output).map((x) => ({ name: x.output!, dtype: x.ref.decl.dtype, shape: x.ref.decl.shape.map(Number) }));
   const graph: Graph = {
     name: 'strata',
-    inputs: [...inputs, ...weightInputs],
-    outputs: [...outputs, ...probeOutputs],
+    inputs: [...inputs, ...weightInputs, ...stateInputs],
+    outputs: [...outputs, ...probeOutputs, ...stateOutputs],
     nodes: main.nodes,
     initializers,
   };
   const model: Model = {
     graph,
-    functions: [...state.functions.values()].map((f) => { const { captured: _c, ...rest } = f as typeof f & { captured?: unknown }; return rest; }),
+    functions: [...state.functions.values()].map((f) => { const { captured: _c, passthrough: _p, ...rest } = f as typeof f & { captured?: unknown; passthrough?: unknown }; return rest; }),
     producer: 'strata',
     metadata: { mode, seed: String(state.seed) },
   };
-  return { model, inputs, outputs, weights, probes, trace };
+  return { model, inputs, outputs, weights, probes, trace, state: stateIO };
 }
 
 /** bfloat16 bits (the upper half of a float32) as float32 values. */

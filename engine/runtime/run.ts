@@ -41,6 +41,12 @@ export interface RunRequest {
   inlineFunctions?: boolean;
   /** a key naming this document revision and weights (reuses the compiled session) */
   cacheKey?: string;
+  /**
+   * Carry state across runs (predict-mode carries, caches, counters): the
+   * state before this run, by key (absent keys start from their initial
+   * values); the result then has the state after it.
+   */
+  state?: Map<string, TensorValue>;
 }
 
 export interface RunResult {
@@ -50,6 +56,8 @@ export interface RunResult {
   outputs: TensorValue[];
   probes: ProbeResult[];
   lowered: Lowered;
+  /** with `state`: every state tensor after the run, by key */
+  state?: Map<string, TensorValue>;
 }
 
 /** A problem the user can fix, reported like a model error. */
@@ -108,6 +116,7 @@ export async function runModel(req: RunRequest): Promise<RunResult> {
     probes: req.probes,
     probeData: req.probeData,
     weightValue: req.weightValue,
+    stateIO: !!req.state,
   };
   let lowered: Lowered;
   try {
@@ -128,6 +137,17 @@ export async function runModel(req: RunRequest): Promise<RunResult> {
   });
   const feeds: Record<string, ReturnType<typeof toOrtTensor>> = {};
   lowered.inputs.forEach((info, i) => { feeds[info.name] = toOrtTensor(req.inputs[i]); });
+  const stateBefore = new Map<string, TensorValue>();
+  for (const io of lowered.state) {
+    const given = req.state?.get(io.ref.key);
+    const want = `${io.ref.decl.dtype}[${io.ref.decl.shape.join(',')}]`;
+    if (given && `${given.dtype}[${given.dims.join(',')}]` !== want) {
+      throw new RunError({ code: 'bad_weights', path: '', kind: '', message: `state '${io.ref.key}' is ${given.dtype}[${given.dims.join(',')}] in the state file, the model needs ${want}` });
+    }
+    const v = given ?? req.weightValue(io.ref);
+    stateBefore.set(io.ref.key, v);
+    feeds[io.input] = toOrtTensor(v);
+  }
   let out: Awaited<ReturnType<typeof opened.session.run>>;
   try {
     out = await opened.session.run(feeds);
@@ -145,7 +165,12 @@ export async function runModel(req: RunRequest): Promise<RunResult> {
     if (p.dataOutput) r.data = fromOrtTensor(out[p.dataOutput]);
     return r;
   });
-  return { provider: opened.provider, notes: opened.notes, outputs, probes, lowered };
+  const result: RunResult = { provider: opened.provider, notes: opened.notes, outputs, probes, lowered };
+  if (req.state) {
+    result.state = new Map(stateBefore);
+    for (const io of lowered.state) if (io.output) result.state.set(io.ref.key, fromOrtTensor(out[io.output]));
+  }
+  return result;
 }
 
 export async function releaseSessions(): Promise<void> {

@@ -819,6 +819,12 @@ function fromFile(ref: WeightRef, call: InitCall, shape: number[], opts: InitOpt
  * initializer cannot be evaluated.
  */
 export function initialValue(ref: WeightRef, seed: number, opts: InitOptions = {}): TensorValue {
+  const init0 = ref.decl.init;
+  if ('base' in init0) {
+    // an initializer plus a constant: drawn as the base initializer, then shifted
+    const base = initialValue({ ...ref, decl: { ...ref.decl, init: init0.base } }, seed, opts);
+    return tensorFromValues(Float64Array.from(tensorNumbers(base), (x) => x + init0.offset), base.dims, ref.decl.dtype);
+  }
   const shape = concreteShape(ref);
   if (!Number.isFinite(seed)) throw new InitializerError(ref.key, `the seed must be a finite number, got ${seed}`);
   const { init, dtype } = ref.decl;
