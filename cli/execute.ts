@@ -6,7 +6,7 @@ import { type ShapeDtype, formatShapeDtype } from '../engine/core/shape';
 import { MODES, type Mode } from '../engine/layers/def';
 import { LowerError, type WeightRef, lowerDocument } from '../engine/onnx/lower';
 import { modelChunks } from '../engine/onnx/write';
-import { PROVIDERS, type Provider } from '../engine/runtime/session';
+import { PROVIDERS, ProviderError, type Provider } from '../engine/runtime/session';
 import { RunError, runModel } from '../engine/runtime/run';
 import { InitializerError, WeightsFileError, initialValue, readNpz, weightSource, writeNpz } from '../engine/weights';
 import { type ParsedArgs, UsageError, choiceFlag, flag, intFlag, parseFlags } from './args';
@@ -80,7 +80,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       root: model.doc.root, declared: model.doc.input, inputs, mode, seed, provider, probes,
       probeData: p.flags.has('probe-data') || probes !== undefined,
       inlineFunctions: p.flags.has('inline-functions'),
-      disableCpuFallback: p.flags.has('no-fallback'),
+      strictProvider: p.flags.has('no-fallback'),
       weightValue: weightValues(file, seed, used),
     });
     checkExtraKeys(file, used);
@@ -105,7 +105,12 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     if (e instanceof TensorJsonError) return reportModelError(io, { code: 'bad_input', path: '', kind: '', message: e.message }, json);
     if (e instanceof WeightsFileError || e instanceof InitializerError) return weightsError(io, json, e.message);
     if (e instanceof RunError || e instanceof LowerError) return reportModelError(io, e.error, json);
-    throw e;
+    if (e instanceof ProviderError) return reportModelError(io, { code: 'runtime', path: '', kind: '', message: e.message }, json);
+    if (e instanceof Error && p.flags.has('no-fallback')) {
+      // the requested provider refused the model (a node it cannot place, or it cannot start)
+      return reportModelError(io, { code: 'runtime', path: '', kind: '', message: `provider ${provider}: ${e.message.split('\n')[0]}` }, json);
+    }
+    return internalError(io, json, e);
   }
 }
 
@@ -177,8 +182,15 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     if (e instanceof WeightsFileError || e instanceof InitializerError) return weightsError(io, json, e.message);
     if (e instanceof LowerError) return reportModelError(io, e.error, json);
-    throw e;
+    return internalError(io, json, e);
   }
+}
+
+/** Anything else is a bug in Strata: said so, with exit 2, never a stack trace on a user's screen. */
+function internalError(io: Io, json: boolean, e: unknown): number {
+  const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  if (process.env.STRATA_DEBUG && e instanceof Error) io.err(`${e.stack}\n`);
+  return reportModelError(io, { code: 'runtime', path: '', kind: '', message: `internal error (a bug in Strata, please report it with the model): ${msg}` }, json);
 }
 
 export async function weightsCommand(argv: string[], io: Io): Promise<number> {

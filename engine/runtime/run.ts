@@ -35,6 +35,8 @@ export interface RunRequest {
   mode?: Mode;
   seed?: number;
   provider?: Provider;
+  /** the requested provider must start and place every node: no fallback to another provider or to the CPU */
+  strictProvider?: boolean;
   disableCpuFallback?: boolean;
   probes?: 'all' | string[];
   probeData?: boolean;
@@ -131,7 +133,7 @@ export async function runModel(req: RunRequest): Promise<RunResult> {
   }
   const key = req.cacheKey ? `${req.cacheKey}|${input.map(formatShapeDtype).join(';')}|${opts.mode}|${opts.seed}|${JSON.stringify(opts.probes ?? null)}|${opts.probeData ? 1 : 0}|${opts.inlineFunctions ? 1 : 0}` : `nocache:${Math.random()}`;
   const opened = await cache.get(key, () => modelBytes(lowered.model), {
-    provider: req.provider, disableCpuFallback: req.disableCpuFallback,
+    provider: req.provider, disableCpuFallback: req.disableCpuFallback || req.strictProvider, fallback: !req.strictProvider,
     // probes read values the optimiser would fuse away
     optimization: req.probes ? 'disabled' : 'all',
   });

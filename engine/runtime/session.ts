@@ -4,7 +4,13 @@
  * onnxruntime's. Node only.
  */
 import * as ort from 'onnxruntime-node';
+import { tmpdir } from 'node:os';
 import type { ElemType, TensorValue } from '../core/onnx';
+
+// onnxruntime's own log goes to stderr; Strata reports what matters (provider fallbacks) itself
+ort.env.logLevel = 'fatal';
+// Vulkan's loader complains without a runtime dir; any writable folder does
+process.env.XDG_RUNTIME_DIR ??= tmpdir();
 
 export const PROVIDERS = ['cpu', 'webgpu', 'cuda', 'dml'] as const;
 export type Provider = (typeof PROVIDERS)[number];
