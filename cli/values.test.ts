@@ -18,10 +18,21 @@ import { writeNpz } from '../engine/weights';
 import { conformanceCases, type ConformanceCase } from '../test/conformance';
 import { repoRoot } from '../test/shared';
 
-/** Value cases that are not a one-call run of a layer expression, and where they are checked instead. */
-const ELSEWHERE: Record<string, string> = {
-  one_hot_fn: 'tl.one_hot is a tensor function, not a layer: checked inside Fn lambdas (engine/onnx/fn.lower.test.ts)',
-  lsh_combine_hashes: 'a formula of LSH attention: checked by the LSH kernel tests (kernels/lsh)',
+/**
+ * Two value cases are not a layer: `tl.one_hot` is a tensor function and
+ * `lsh_combine_hashes` a formula of LSH attention. They run through
+ * `strata run` as the Fn layer a user would write for them.
+ */
+const AS_FN: Record<string, { model: string; inputs: (e: Record<string, any>) => { data: unknown; dtype: DType }[] }> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+  one_hot_fn: {
+    model: "tl.Fn('OneHot', lambda targets: tl.one_hot(targets, 5))",
+    inputs: (e) => [{ data: e.inputs, dtype: 'int32' }],
+  },
+  lsh_combine_hashes: {
+    // o = sum over rounds of o_r * exp(lse_r - logsumexp over rounds)
+    model: "tl.Fn('CombineRounds', lambda o, lse: jnp.sum(o * jnp.exp(lse - jax.scipy.special.logsumexp(lse, axis=0, keepdims=True)), axis=0))",
+    inputs: (e) => [{ data: e.inputs.o_per_round, dtype: 'float32' }, { data: e.inputs.logits_per_round, dtype: 'float32' }],
+  },
 };
 
 /** Cases of several calls that carry state: checked below with --state-out / --state. */
@@ -90,14 +101,20 @@ function outputsList(nOut: number, values: unknown): unknown[] {
 }
 
 describe('conformance values through strata run', () => {
-  it('leaves out only the cases that are not a one-call run', () => {
-    const valueIds = [...conformanceCases().values()].filter((c) => c.kind === 'value').map((c) => c.id);
-    expect(Object.keys(ELSEWHERE).filter((id) => valueIds.includes(id)).sort()).toEqual(Object.keys(ELSEWHERE).sort());
-  });
+  for (const [id, f] of Object.entries(AS_FN)) {
+    it(`${id} (as an Fn layer)`, () => {
+      const c = conformanceCases().get(id)!;
+      const e = c.expected as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const ins = f.inputs(e);
+      const r = run(f.model, ins.map((x) => x.data), ins.map((x) => ({ dtype: x.dtype, shape: shapeOf(x.data) })));
+      expect(r.code, JSON.stringify(r.json)).toBe(0);
+      expectClose(r.json.outputs[0].data, e.output_values, (c as unknown as { tolerance?: { atol?: number } }).tolerance, id);
+    });
+  }
 
   for (const c of conformanceCases().values()) {
     if (c.kind !== 'value') continue;
-    if (ELSEWHERE[c.id] || STATEFUL.includes(c.id)) continue;
+    if (AS_FN[c.id] || STATEFUL.includes(c.id)) continue;
     it(c.id, () => {
       const e = c.expected as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       const tol = (c as unknown as { tolerance?: { atol?: number; rtol?: number } }).tolerance;
