@@ -130,3 +130,17 @@ describe('the stack trace', () => {
     for (const e of t.errors) expect(e.message).toBeTypeOf('string');
   });
 });
+
+describe('a bad required parameter', () => {
+  it('keeps the stacks before the node known', () => {
+    const root: DocNode = { id: 'r', kind: 'Serial', children: [
+      { id: 'a', kind: 'Dense', params: { n_units: 8 } },
+      { id: 'b', kind: 'Dense', params: { n_units: 0 } },
+      { id: 'c', kind: 'Relu' },
+    ] };
+    const t = traceDocument({ root, input: [parseShapeDtype('float32[B,4]')] });
+    expect(t.errors[0]).toMatchObject({ code: 'bad_param', nodeId: 'b', param: 'n_units' });
+    expect(t.root.stacks![1]).toEqual([parseShapeDtype('float32[B,8]')]);
+    expect(t.root.stacks![2]).toBeNull();
+  });
+});

@@ -118,6 +118,15 @@ function analyzeUncached(node: DocNode): NodeAnalysis {
       // arity may still be computable although a check failed (e.g. Parallel with one child)
       try { arity = def.arity ? def.arity(values, kids) : { nIn: 1, nOut: 1 }; } catch { arity = null; }
     }
+  } else if (known) {
+    // a bad required parameter: the arity usually does not depend on it (Dense is 1 -> 1 whatever n_units is),
+    // and knowing it keeps the stacks before this node known
+    try {
+      const a = def.arity ? def.arity(values, kids) : { nIn: 1, nOut: 1 };
+      arity = Number.isInteger(a.nIn) && Number.isInteger(a.nOut) && a.nIn >= 0 && a.nOut >= 0 ? a : null;
+    } catch {
+      arity = null;
+    }
   }
   return { def, params: values, errors, arity };
 }
