@@ -22,7 +22,7 @@ function restrict(packages, folders, why) {
 const browserSafeEngine = 'engine/{core,layers,document,tracecode,onnx,weights}';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'test-results/**', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', 'dist/**', 'test-results/**', '.scratch/**', '.brief/**', '**/*.d.ts'] },
   {
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parser: tseslint.parser, parserOptions: { ecmaVersion: 'latest', sourceType: 'module' } },
