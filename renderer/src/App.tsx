@@ -16,6 +16,7 @@ import { Dialogs } from './panels/Dialogs';
 import { refreshRecent, startRecovery } from './panels/files';
 import { Inspector } from './panels/Inspector';
 import { EVENTS, installKeyboard } from './panels/keyboard';
+import { installMenu } from './panels/menu';
 import { Palette } from './panels/Palette';
 import { RunPanel } from './panels/RunPanel';
 import { openTensor, useRunState } from './panels/runState';
@@ -28,6 +29,7 @@ export function App({ store, host }: { store: StoreApi<StrataState>; host: HostA
   const drag = useRef<{ y: number; h: number } | null>(null);
 
   useEffect(() => installKeyboard(store, host), [store, host]);
+  useEffect(() => installMenu(store, host), [store, host]);
   useEffect(() => startRecovery(store, host), [store, host]);
 
   useEffect(() => {
