@@ -6,7 +6,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { ExampleInfo } from './api';
+import type { HostApi } from './api';
 
 export interface FileHostOptions {
   /** the folder of `*.strata.json` examples (assets/examples) */
@@ -15,17 +15,12 @@ export interface FileHostOptions {
   dataDir: string;
 }
 
-export interface FileHost {
-  listExamples(): Promise<ExampleInfo[]>;
-  readExample(name: string): Promise<{ text: string; name: string }>;
-  /** with a path only: asking the user for one is the transport's job (a file dialog), or the renderer's */
-  openFile(path?: string): Promise<{ path: string; text: string } | null>;
-  saveFile(text: string, path?: string): Promise<{ path: string } | null>;
-  recentFiles(): Promise<string[]>;
-  /** '' removes the recovery file (the document was saved or closed) */
-  saveRecovery(text: string): Promise<void>;
-  readRecovery(): Promise<string | null>;
-}
+/**
+ * The file side of the Host API. Asking the user for a path is the
+ * transport's job (a file dialog) or the renderer's: here a path is given.
+ * `saveRecovery('')` removes the recovery file (saved or closed).
+ */
+export type FileHost = Pick<HostApi, 'listExamples' | 'readExample' | 'openFile' | 'saveFile' | 'recentFiles' | 'saveRecovery' | 'readRecovery'>;
 
 const EXAMPLE_SUFFIX = '.strata.json';
 const RECENT_LIMIT = 10;
