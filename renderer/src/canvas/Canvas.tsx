@@ -91,7 +91,7 @@ class CanvasBoundary extends Component<{ doc: unknown; children: React.ReactNode
 }
 
 type RFNode = Node<Record<string, unknown>>;
-interface CacheEntry { src: ProjNode; x: number; y: number; w: number; h: number; hidden: boolean; sel: boolean; dragged: boolean; node: RFNode }
+interface CacheEntry { src: ProjNode; json: string; x: number; y: number; w: number; h: number; hidden: boolean; sel: boolean; dragged: boolean; node: RFNode }
 
 const EDGE_OPTS = { type: 'straight', selectable: false, focusable: false } as const;
 const edgeMemo = new WeakMap<ProjEdge, Edge>();
@@ -175,9 +175,12 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
       const hidden = !r;
       const sel = isLayer(n) && selected.has(n.id);
       const prev = cache.current.get(n.id);
-      if (prev && prev.src === n && prev.x === x && prev.y === y && prev.w === w && prev.h === h && prev.hidden === hidden && prev.sel === sel && prev.dragged === dragged) {
+      // a re-expanded macro gives new objects for unchanged nodes: equal content keeps the React Flow node
+      // (its components then do not re-render)
+      const json = prev && prev.src !== n ? JSON.stringify(n) : prev?.json ?? '';
+      if (prev && (prev.src === n || prev.json === json) && prev.x === x && prev.y === y && prev.w === w && prev.h === h && prev.hidden === hidden && prev.sel === sel && prev.dragged === dragged) {
         out.push(prev.node);
-        next.set(n.id, prev);
+        next.set(n.id, prev.src === n ? prev : { ...prev, src: n });
         continue;
       }
       const layer = isLayer(n);
@@ -202,7 +205,7 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
       if (!layer) node.className = `strata-rf-${n.type}`;
       if (dragged) { node.zIndex = 5000; node.className = 'strata-rf-dragging'; }
       out.push(node);
-      next.set(n.id, { src: n, x, y, w, h, hidden, sel, dragged, node });
+      next.set(n.id, { src: n, json: JSON.stringify(n), x, y, w, h, hidden, sel, dragged, node });
     }
     cache.current = next;
     return out;
@@ -210,7 +213,13 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
   // the same array while the edges are the same (React Flow re-indexes every edge when it changes)
   const lastEdges = useRef<Edge[]>([]);
   const edges = useMemo(() => {
-    const next = proj.edges.map(toEdge);
+    // an edge with the same id, ends and label as before is the same edge object
+    const before = new Map(lastEdges.current.map((e) => [e.id, e]));
+    const next = proj.edges.map((pe) => {
+      const e = toEdge(pe);
+      const old = before.get(e.id);
+      return old && old.source === e.source && old.target === e.target && JSON.stringify(old) === JSON.stringify(e) ? old : e;
+    });
     const prev = lastEdges.current;
     if (prev.length === next.length && prev.every((e, i) => e === next[i])) return prev;
     lastEdges.current = next;
