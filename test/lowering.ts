@@ -11,7 +11,7 @@ import type { DocNode } from '../engine/document/schema';
 import type { Mode, WeightDecl } from '../engine/layers/def';
 import { caseToNode } from '../engine/layers/cases/all';
 import type { CaseNode } from '../engine/layers/cases/types';
-import { type Lowered, lowerDocument } from '../engine/onnx/lower';
+import { type LowerOptions, type Lowered, type WeightRef, lowerDocument } from '../engine/onnx/lower';
 import { modelBytes } from '../engine/onnx/write';
 import { rng, toOrt } from './ort';
 
@@ -31,11 +31,21 @@ export function tensor(a: Arr, dtype: DType): TensorValue {
   }
 }
 
-export interface RunOpts { mode?: Mode; seed?: number; weights?: Record<string, Arr>; inlineFunctions?: boolean; onLowered?: (low: Lowered) => void }
+export interface RunOpts {
+  mode?: Mode;
+  seed?: number;
+  /** weight values by key or by name, or a function of the weight */
+  weights?: Record<string, Arr> | ((ref: WeightRef) => Arr);
+  inlineFunctions?: boolean;
+  /** any other lowering option */
+  lower?: LowerOptions;
+  onLowered?: (low: Lowered) => void;
+}
 
-/** A weight's test value: given by name, else its constant fill. */
-function weightOf(decl: WeightDecl, weights: Record<string, Arr>): TensorValue {
-  const w = weights[decl.name];
+/** A weight's test value: given (by key, by name, or by a function), else its constant fill. */
+function weightOf(ref: WeightRef, weights: RunOpts['weights'] = {}): TensorValue {
+  const decl: WeightDecl = ref.decl;
+  const w = typeof weights === 'function' ? weights(ref) : weights[ref.key] ?? weights[decl.name];
   const shape = decl.shape.map(Number);
   if (w) {
     expect(w.shape).toEqual(shape);
@@ -49,7 +59,7 @@ function weightOf(decl: WeightDecl, weights: Record<string, Arr>): TensorValue {
 export async function run(root: DocNode | CaseNode, inputs: { a: Arr; dtype?: DType }[], o: RunOpts = {}): Promise<(Arr & { type: string })[]> {
   const doc = 'id' in root ? root : caseToNode(root);
   const input = inputs.map((x) => ({ dtype: x.dtype ?? 'float32', shape: x.a.shape }));
-  const low = lowerDocument({ root: doc, input }, { mode: o.mode, seed: o.seed, inlineFunctions: o.inlineFunctions, weightValue: (ref) => weightOf(ref.decl, o.weights ?? {}) });
+  const low = lowerDocument({ root: doc, input }, { ...o.lower, mode: o.mode ?? o.lower?.mode, seed: o.seed ?? o.lower?.seed, inlineFunctions: o.inlineFunctions ?? o.lower?.inlineFunctions, weightValue: (ref) => weightOf(ref, o.weights) });
   o.onLowered?.(low);
   const session = await ort.InferenceSession.create(modelBytes(low.model));
   const feeds: Record<string, ort.Tensor> = {};
@@ -59,6 +69,11 @@ export async function run(root: DocNode | CaseNode, inputs: { a: Arr; dtype?: DT
   return low.outputs.map((v) => ({
     shape: [...out[v.name].dims].map(Number), data: Array.from(out[v.name].data as ArrayLike<number | bigint | boolean>, Number), type: out[v.name].type,
   }));
+}
+
+/** Outputs as plain arrays (shape and data only), as tests compare them. */
+export function plain(outs: readonly Arr[]): Arr[] {
+  return outs.map(({ shape, data }) => ({ shape, data }));
 }
 
 /** |got - want| <= atol + rtol·|want| elementwise (NaN matches NaN, infinities must be equal). */

@@ -637,6 +637,17 @@ function lowerRotate(e: Emitter, ins: string[], sig: LowerSig): string[] {
 
 // ---------------------------------------------------------------- the family
 
+/** (x [b, l, d] [, mask [b, l] when masked]) -> x's signature; `checkLength` checks l against the chunking. */
+function selfAttentionShapes(checkLength: (length: Dim, p: Params) => void): (inputs: readonly ShapeDtype[], p: Params) => ShapeDtype[] {
+  return (inputs, p) => {
+    const x = inputs[0];
+    requireRank3(x, 'input');
+    if (p.masked) checkShapeSpec([x, inputs[1]], 'bld,bl', { names: ['activations', 'mask'] });
+    checkLength(x.shape[1], p);
+    return [x];
+  };
+}
+
 export const efficient_attentionLayers = family('efficient_attention', {
   SelfAttention: {
     summary: 'Memory-efficient multi-head self-attention with per-head stacked weights, optional chunking (chunk_len), causal and padding masks; (x [, mask [b,l] bool]) -> [b,l,d_model], summed over heads.',
@@ -665,13 +676,7 @@ export const efficient_attentionLayers = family('efficient_attention', {
       predictMem(p);
     },
     arity: (p) => ({ nIn: p.masked ? 2 : 1, nOut: 1 }),
-    infer: (inputs, p) => {
-      const x = inputs[0];
-      requireRank3(x, 'input');
-      if (p.masked) checkShapeSpec([x, inputs[1]], 'bld,bl', { names: ['activations', 'mask'] });
-      checkChunkedLength(x.shape[1], p);
-      return [x];
-    },
+    infer: selfAttentionShapes(checkChunkedLength),
     weights: ([x], p) => {
       const d = lastDim(x), h: number = p.n_heads;
       const w = [headWeight('w_q', h, d, p.d_qk)];
@@ -696,13 +701,7 @@ export const efficient_attentionLayers = family('efficient_attention', {
     modes: MODES_DOC,
     check: (p) => checkLsh(p),
     arity: (p) => ({ nIn: p.masked ? 2 : 1, nOut: 1 }),
-    infer: (inputs, p) => {
-      const x = inputs[0];
-      requireRank3(x, 'input');
-      if (p.masked) checkShapeSpec([x, inputs[1]], 'bld,bl', { names: ['activations', 'mask'] });
-      checkLshChunks(x.shape[1], p);
-      return [x];
-    },
+    infer: selfAttentionShapes(checkLshChunks),
     weights: ([x], p) => {
       const d = lastDim(x), h: number = p.n_heads;
       const w = [headWeight('w_qk', h, d, p.d_qk), headWeight('w_v', h, d, p.d_v), headWeight('w_o', h, p.d_v, d, true)];

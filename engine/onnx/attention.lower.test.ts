@@ -9,16 +9,14 @@
  * and padding_mask.
  */
 import { describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
-import type { TensorValue } from '../core/onnx';
 import type { DType } from '../core/shape';
 import type { DocNode } from '../document/schema';
 import { caseToNode } from '../layers/cases/all';
 import type { CaseNode } from '../layers/cases/types';
 import { positionalEncodingTable } from '../layers/attention';
-import { type LowerOptions, type WeightRef, lowerDocument } from './lower';
-import { modelBytes } from './write';
+import type { LowerOptions, WeightRef } from './lower';
 import { rng } from '../../test/ort';
+import { plain, run as runLowered } from '../../test/lowering';
 import { conformanceCases } from '../../test/conformance';
 
 interface Arr { shape: number[]; data: number[] }
@@ -32,35 +30,11 @@ function bools(shape: number[], seed: string, pTrue = 0.7): Arr {
   const r = rng(seed);
   return { shape, data: Array.from({ length: size(shape) }, () => (r() < pTrue ? 1 : 0)) };
 }
-function tensor(a: Arr, dtype: DType = 'float32'): TensorValue {
-  if (dtype === 'int32') return { dtype, dims: a.shape, data: Int32Array.from(a.data) };
-  if (dtype === 'bool') return { dtype, dims: a.shape, data: Int32Array.from(a.data) };
-  return { dtype: 'float32', dims: a.shape, data: Float32Array.from(a.data) };
-}
-function toOrt(a: Arr, dtype: DType): ort.Tensor {
-  if (dtype === 'bool') return new ort.Tensor('bool', Uint8Array.from(a.data), a.shape);
-  if (dtype === 'int32') return new ort.Tensor('int32', Int32Array.from(a.data), a.shape);
-  return new ort.Tensor('float32', Float32Array.from(a.data), a.shape);
-}
 const node = (c: CaseNode): DocNode => caseToNode(c);
 
 /** Lowers `root` on the inputs, runs it on onnxruntime's CPU provider, returns the outputs. */
 async function run(root: DocNode, inputs: { a: Arr; dtype?: DType }[], weights: (ref: WeightRef) => Arr = (r) => { throw new Error(`no value for ${r.key}`); }, opts: LowerOptions = {}): Promise<Arr[]> {
-  const input = inputs.map((x) => ({ dtype: x.dtype ?? 'float32', shape: x.a.shape }));
-  const low = lowerDocument({ root, input }, {
-    ...opts,
-    weightValue: (ref) => {
-      const w = weights(ref);
-      expect(w.shape).toEqual(ref.decl.shape);
-      return tensor(w, ref.decl.dtype);
-    },
-  });
-  const session = await ort.InferenceSession.create(modelBytes(low.model));
-  const feeds: Record<string, ort.Tensor> = {};
-  low.inputs.forEach((info, i) => { feeds[info.name] = toOrt(inputs[i].a, inputs[i].dtype ?? 'float32'); });
-  const out = await session.run(feeds);
-  await session.release();
-  return low.outputs.map((o) => ({ shape: [...out[o.name].dims].map(Number), data: Array.from(out[o.name].data as ArrayLike<number>, Number) }));
+  return plain(await runLowered(root, inputs, { weights, lower: opts }));
 }
 
 function close(got: Arr, want: Arr, rtol = 1e-5, atol = 1e-6): void {

@@ -18,6 +18,7 @@ import { hashRotations } from '../layers/efficient_attention';
 import { type LowerOptions, type WeightRef, lowerDocument } from './lower';
 import { modelBytes } from './write';
 import { rng } from '../../test/ort';
+import { plain, run as runLowered } from '../../test/lowering';
 
 interface Arr { shape: number[]; data: number[] }
 type Mat = number[][];
@@ -36,15 +37,7 @@ function toOrt(a: Arr, dtype: DType): ort.Tensor {
 const node = (c: CaseNode): DocNode => caseToNode(c);
 
 async function run(root: DocNode, inputs: { a: Arr; dtype?: DType }[], weights: (ref: WeightRef) => Arr, opts: LowerOptions = {}): Promise<Arr> {
-  const input = inputs.map((x) => ({ dtype: x.dtype ?? 'float32', shape: x.a.shape }));
-  const low = lowerDocument({ root, input }, { ...opts, weightValue: (ref) => tensor(weights(ref)) });
-  const session = await ort.InferenceSession.create(modelBytes(low.model));
-  const feeds: Record<string, ort.Tensor> = {};
-  low.inputs.forEach((info, i) => { feeds[info.name] = toOrt(inputs[i].a, inputs[i].dtype ?? 'float32'); });
-  const out = await session.run(feeds);
-  await session.release();
-  const o = out[low.outputs[0].name];
-  return { shape: [...o.dims].map(Number), data: Array.from(o.data as ArrayLike<number>, Number) };
+  return plain(await runLowered(root, inputs, { weights, lower: opts }))[0];
 }
 
 function close(got: Arr, want: Arr, rtol = 1e-4, atol = 1e-5): void {

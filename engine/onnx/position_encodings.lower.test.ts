@@ -7,16 +7,14 @@
  * computed) and TimeBinPositionalEncoding's features.
  */
 import { describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
-import type { TensorValue } from '../core/onnx';
 import type { DType } from '../core/shape';
 import type { DocNode } from '../document/schema';
 import { caseToNode } from '../layers/cases/all';
 import type { CaseNode } from '../layers/cases/types';
 import { infiniteCycles, infiniteNoiseKey, threefry2x32 } from '../layers/position_encodings';
-import { type LowerOptions, type WeightRef, lowerDocument } from './lower';
-import { modelBytes } from './write';
+import type { LowerOptions, WeightRef } from './lower';
 import { rng } from '../../test/ort';
+import { plain, run as runLowered } from '../../test/lowering';
 
 interface Arr { shape: number[]; data: number[] }
 
@@ -25,20 +23,11 @@ function rand(shape: number[], seed: string, scale = 1): Arr {
   const r = rng(seed);
   return { shape, data: Array.from({ length: size(shape) }, () => Math.fround((r() * 2 - 1) * scale)) };
 }
-const tensor = (a: Arr, dtype: DType): TensorValue => (dtype === 'int32'
-  ? { dtype, dims: a.shape, data: Int32Array.from(a.data) }
-  : { dtype: 'float32', dims: a.shape, data: Float32Array.from(a.data) });
 const node = (c: CaseNode): DocNode => caseToNode(c);
 const noWeights = (r: WeightRef): Arr => { throw new Error(`no value for ${r.key}`); };
 
 async function run(root: DocNode, x: Arr, weights: (ref: WeightRef) => Arr = noWeights, opts: LowerOptions = {}, dtype: DType = 'float32'): Promise<Arr> {
-  const low = lowerDocument({ root, input: [{ dtype, shape: x.shape }] }, { ...opts, weightValue: (ref) => tensor(weights(ref), ref.decl.dtype) });
-  const session = await ort.InferenceSession.create(modelBytes(low.model));
-  const feed = dtype === 'int32' ? new ort.Tensor('int32', Int32Array.from(x.data), x.shape) : new ort.Tensor('float32', Float32Array.from(x.data), x.shape);
-  const out = await session.run({ [low.inputs[0].name]: feed });
-  await session.release();
-  const o = out[low.outputs[0].name];
-  return { shape: [...o.dims].map(Number), data: Array.from(o.data as ArrayLike<number>, Number) };
+  return plain(await runLowered(root, [{ a: x, dtype }], { weights, lower: opts }))[0];
 }
 
 function close(got: Arr, want: Arr, rtol = 1e-5, atol = 1e-5): void {

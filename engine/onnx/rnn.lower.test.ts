@@ -5,15 +5,14 @@
  * the conformance case gru_cell_values.
  */
 import { describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
 import type { TensorValue } from '../core/onnx';
 import type { DType } from '../core/shape';
 import type { DocNode } from '../document/schema';
 import { caseToNode } from '../layers/cases/all';
 import type { CaseNode } from '../layers/cases/types';
 import { type LowerOptions, lowerDocument } from './lower';
-import { modelBytes } from './write';
-import { rng, toOrt } from '../../test/ort';
+import { rng } from '../../test/ort';
+import { plain, run as runLowered } from '../../test/lowering';
 import { conformanceCases } from '../../test/conformance';
 
 interface Arr { shape: number[]; data: number[] }
@@ -30,22 +29,14 @@ const tensor = (a: Arr, dtype: DType = 'float32'): TensorValue => (dtype === 'in
 
 /** Lowers `root` on the inputs, runs it on onnxruntime's CPU provider, returns the outputs. */
 async function run(root: DocNode, inputs: { a: Arr; dtype?: DType }[], weights: Record<string, Arr>, opts: LowerOptions = {}): Promise<Arr[]> {
-  const input = inputs.map((x) => ({ dtype: x.dtype ?? 'float32', shape: x.a.shape }));
-  const low = lowerDocument({ root, input }, {
-    ...opts,
-    weightValue: (ref) => {
+  return plain(await runLowered(root, inputs, {
+    weights: (ref) => {
       const w = weights[ref.key] ?? weights[ref.decl.name];
       if (!w) throw new Error(`no test value for weight ${ref.key}`);
-      expect(w.shape).toEqual(ref.decl.shape);
-      return tensor(w);
+      return w;
     },
-  });
-  const session = await ort.InferenceSession.create(modelBytes(low.model));
-  const feeds: Record<string, ort.Tensor> = {};
-  low.inputs.forEach((info, i) => { feeds[info.name] = toOrt(tensor(inputs[i].a, inputs[i].dtype)); });
-  const out = await session.run(feeds);
-  await session.release();
-  return low.outputs.map((o) => ({ shape: [...out[o.name].dims].map(Number), data: Array.from(out[o.name].data as ArrayLike<number>, Number) }));
+    lower: opts,
+  }));
 }
 
 function close(got: Arr, want: Arr, rtol = 1e-5, atol = 1e-6): void {
