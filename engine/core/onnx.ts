@@ -29,7 +29,24 @@ export type Attr =
   | { tensor: TensorValue }
   | { graph: Graph };
 
+/**
+ * Every standard (ai.onnx) op that a lowering emits. The Emitter's `op` takes
+ * only these, so a new op in a lowering must be added here first; the
+ * autodiff table (engine/autodiff/rules.ts) is typed over this union, so
+ * adding one without a VJP rule (or a NON_DIFFERENTIABLE entry) does not
+ * compile.
+ */
+export const ONNX_OPS = [
+  'Abs', 'Add', 'And', 'ArgMax', 'AveragePool', 'Cast', 'Ceil', 'Clip', 'Concat', 'Constant', 'ConstantOfShape', 'Conv', 'Cos',
+  'CumSum', 'Div', 'Elu', 'Equal', 'Erf', 'Exp', 'Expand', 'Floor', 'Gather', 'GatherElements', 'Greater', 'GreaterOrEqual',
+  'Identity', 'If', 'LeakyRelu', 'Less', 'LessOrEqual', 'Log', 'MatMul', 'Max', 'MaxPool', 'Min', 'Mul', 'Neg', 'Not', 'Pad',
+  'Pow', 'Range', 'Reciprocal', 'ReduceMax', 'ReduceMean', 'ReduceMin', 'ReduceProd', 'ReduceSum', 'Relu', 'Reshape', 'Scan', 'ScatterElements',
+  'Sigmoid', 'Sin', 'Slice', 'Softmax', 'Softplus', 'Split', 'Sqrt', 'Squeeze', 'Sub', 'Tanh', 'TopK', 'Transpose', 'Unsqueeze', 'Where',
+] as const;
+export type OpType = (typeof ONNX_OPS)[number];
+
 export interface OnnxNode {
+  /** an OpType, or (with `domain`) a model-local function's name */
   op: string;
   domain?: string;
   inputs: string[];
@@ -107,10 +124,16 @@ export interface Emitter {
    * combinators unroll instead.
    */
   readonly gpu: boolean;
+  /**
+   * No control flow (Scan, If): combinators unroll over the static sizes.
+   * True with `gpu`, and for training graphs (LowerOptions.unroll), which
+   * are differentiated through the unrolled ops.
+   */
+  readonly unroll: boolean;
   /** a node; returns its `nOut` fresh output names */
-  op(op: string, inputs: string[], attrs?: Record<string, Attr>, nOut?: number, domain?: string): string[];
+  op(op: OpType, inputs: string[], attrs?: Record<string, Attr>, nOut?: number): string[];
   /** a node with one output */
-  op1(op: string, inputs: string[], attrs?: Record<string, Attr>): string;
+  op1(op: OpType, inputs: string[], attrs?: Record<string, Attr>): string;
   /** a float32 constant (scalar when dims are omitted and one value is given); deduplicated */
   f32(values: number | readonly number[], dims?: readonly number[]): string;
   /** an int64 constant (shapes, axes, indices); deduplicated */
@@ -127,6 +150,12 @@ export interface Emitter {
   setState(name: string, value: string): void;
   /** an empty optional input ('' in ONNX) */
   readonly none: string;
+  /**
+   * In a training step graph: an int32 scalar graph input that changes every
+   * step (random streams mix it into their keys, so dropout masks differ from
+   * step to step); undefined otherwise (streams depend on the seed alone).
+   */
+  rngStep(): string | undefined;
   /** the dtype of a stack value (a layer's input or output), when known */
   dtypeOf(value: string): DType | undefined;
   /**

@@ -242,8 +242,8 @@ export const combinatorsLayers = family('combinators', {
         }
         return out;
       };
-      if (e.gpu) {
-        // no Scan op on a GPU provider: unroll over the (concrete) length
+      if (e.unroll) {
+        // no Scan op on a GPU provider (nor a VJP rule for it): unroll over the (concrete) length
         const length = nX ? dims(sig.inputs[0])[axisOf(p.axis, sig.inputs[0].shape.length)] : 0;
         let state = carries;
         const steps: string[][] = [];
@@ -305,8 +305,8 @@ export const combinatorsLayers = family('combinators', {
       const rest = ins.slice(c.nIn);
       const flagSig = k.slotSig('cond').outputs[0];
       const cond = flagSig.dtype === 'bool' ? flag : e.op1('Cast', [flag], { to: int(9) });
-      if (e.gpu) {
-        // no If op on a GPU provider: both branches are pure, so compute both and select
+      if (e.unroll) {
+        // no If op on a GPU provider (nor a VJP rule for it): both branches are pure, so compute both and select
         const t = k.slotIn(e, 'true', rest);
         const f = k.slotArity('false') ? k.slotIn(e, 'false', rest) : rest;
         return t.map((v, i) => e.op1('Where', [cond, v, f[i]]));
@@ -346,8 +346,8 @@ export const combinatorsLayers = family('combinators', {
       if (size < 1 || !sig.inputs.length || Number(body.inputs[0].shape[0]) !== size || batch === size) return k.slot('layer', ins);
       // Trax: reshape to [n, size, ...], Scan the layer over the chunks (no carry), reshape back
       const n = batch / size;
-      if (e.gpu) {
-        // no Scan op on a GPU provider: the chunks one after another
+      if (e.unroll) {
+        // no Scan op on a GPU provider (nor a VJP rule for it): the chunks one after another
         const parts = Array.from({ length: n }, (_, c) => k.slotIn(e, 'layer', ins.map((v) => e.op1('Slice', [v, e.i64([c * size]), e.i64([(c + 1) * size]), e.i64([0])]))));
         return sig.outputs.map((_, j) => e.op1('Concat', parts.map((pt) => pt[j]), { axis: int(0) }));
       }

@@ -19,7 +19,7 @@
  * raise an `unsupported` error naming the function): bitwise and shift
  * operators on integer arrays, matrix 2-norms, arange with array bounds.
  */
-import type { Emitter, LowerSig, TensorValue } from '../core/onnx';
+import type { Emitter, LowerSig, OpType, TensorValue } from '../core/onnx';
 import { ONNX_DTYPE } from '../core/onnx';
 import { LayerError } from '../core/errors';
 import { type DType, isFloat, normAxis } from '../core/shape';
@@ -80,7 +80,7 @@ function pyNumber(v: Val): number {
 
 type F = (e: Emitter, x: string, d: DType) => string;
 const k = (e: Emitter, v: number, d: DType): string => constantOf(e, v, d);
-const op = (e: Emitter, name: string, ...xs: string[]): string => e.op1(name, xs);
+const op = (e: Emitter, name: OpType, ...xs: string[]): string => e.op1(name, xs);
 const isNan = (e: Emitter, x: string): string => op(e, 'Not', op(e, 'Equal', x, x));
 const isInf = (e: Emitter, x: string, d: DType): string => op(e, 'Equal', op(e, 'Abs', x), k(e, Infinity, d));
 
@@ -735,7 +735,7 @@ function nanWhere(e: Emitter, x: string, r: string, axes: number[], keepdims: bo
   return op(e, 'Where', op(e, 'Greater', flag, e.f32(0.5)), k(e, NaN, d), r);
 }
 
-const reduceL = (onnxOp: string, spec: Spec = SUM_SPEC, nan?: 'propagate' | 'skip'): Lowerer => (L, a, self, res) => {
+const reduceL = (onnxOp: OpType, spec: Spec = SUM_SPEC, nan?: 'propagate' | 'skip'): Lowerer => (L, a, self, res) => {
   const r = red(a, self, spec);
   const d = cd(T(res).dtype);
   const e = L.e;

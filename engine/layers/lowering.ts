@@ -4,7 +4,7 @@
  * x - ReduceLogSumExp), no Sign/Selu/IsNaN/IsInf/Round/Or/OneHot/Random*,
  * integer index arithmetic in int32, no variadic Sum/Mean.
  */
-import type { Attr, Emitter } from '../core/onnx';
+import type { Attr, Emitter, OpType } from '../core/onnx';
 import { ONNX_DTYPE } from '../core/onnx';
 import type { DType, ShapeDtype } from '../core/shape';
 
@@ -30,7 +30,7 @@ export function castAll(e: Emitter, vs: readonly string[], sigs: readonly ShapeD
 }
 
 /** A binary elementwise op on inputs promoted to the output dtype. */
-export function binary(e: Emitter, op: string, a: string, b: string, sa: ShapeDtype, sb: ShapeDtype, to: DType): string {
+export function binary(e: Emitter, op: OpType, a: string, b: string, sa: ShapeDtype, sb: ShapeDtype, to: DType): string {
   return e.op1(op, [cast(e, a, sa.dtype, to), cast(e, b, sb.dtype, to)]);
 }
 
@@ -163,7 +163,10 @@ export function randomUniform(e: Emitter, shape: readonly number[], salt: string
   const n = shape.reduce((a, d) => a * d, 1);
   const index = e.op1('Range', [e.i32(0), e.i32(n), e.i32(1)]);
   const [key, key2] = randomKeys(e.seed, salt, index);
-  const [flat] = e.fn('UniformHash', 'UniformHash', [index, e.i32(key), e.i32(key2)], 1, (fe, [i, k, k2]) => {
+  // in a training step, the step's rng input moves key2 (an odd multiplier keeps steps' keys distinct)
+  const step = e.rngStep();
+  const k2 = step ? e.op1('Add', [e.i32(key2), e.op1('Mul', [step, e.i32(0x2545f491)])]) : e.i32(key2);
+  const [flat] = e.fn('UniformHash', 'UniformHash', [index, e.i32(key), k2], 1, (fe, [i, k, k2]) => {
     const sq = (a: string, b: string): string => fe.op1('Add', [fe.op1('Mul', [a, a]), b]);
     const rot = (a: string): string => {
       const high = fe.op1('Floor', [fe.op1('Mul', [fe.op1('Cast', [a], { to: int(ONNX_DTYPE.float32) }), fe.f32(2 ** -16)])]);
@@ -291,7 +294,7 @@ export function constantOf(e: Emitter, v: number | boolean, dtype: DType): strin
 }
 
 /** Reduce op over `axes` (null: all axes); an empty axis list reduces nothing (unlike ONNX's default). */
-export function reduceOver(e: Emitter, op: string, x: string, axes: readonly number[] | null, keepdims = false): string {
+export function reduceOver(e: Emitter, op: OpType, x: string, axes: readonly number[] | null, keepdims = false): string {
   if (axes && axes.length === 0) return x;
   return e.op1(op, axes ? [x, e.i64(axes)] : [x], { keepdims: int(keepdims ? 1 : 0) });
 }

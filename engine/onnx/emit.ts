@@ -4,7 +4,7 @@
  * as the tree in Netron and any value can be named by a probe.
  */
 import type {
-  Attr, Emitter, FunctionDef, Graph, OnnxNode, TensorValue, ValueInfo,
+  Attr, Emitter, FunctionDef, Graph, OnnxNode, OpType, TensorValue, ValueInfo,
 } from '../core/onnx';
 import { STRATA_DOMAIN } from '../core/onnx';
 import { BugError } from '../core/errors';
@@ -19,8 +19,12 @@ export interface ModelState {
   functionByKey: Map<string, string>;
   inline: boolean;
   gpu: boolean;
+  /** no control flow, without gpu's other choices (LowerOptions.unroll) */
+  unroll?: boolean;
   mode: 'train' | 'eval' | 'predict';
   seed: number;
+  /** the graph input that salts random streams per training step (LowerOptions.rngInput) */
+  rngInput?: string;
 }
 
 /** Where nodes go: the main graph, a subgraph body, or a function body. */
@@ -34,7 +38,8 @@ export class Scope {
   fresh(prefix: string): string {
     let name = prefix;
     for (let i = 1; this.taken(name); i++) name = `${prefix}_${i}`;
-    this.used.add(name);
+    // enclosing scopes see it too: ONNX needs one name per value across a graph and its subgraphs
+    for (let s: Scope | undefined = this; s; s = s.parent) s.used.add(name);
     return name;
   }
   reserve(name: string): void {
@@ -97,7 +102,12 @@ export class ScopeEmitter implements Emitter {
   get mode() { return this.scope.model.mode; }
   get path() { return this.prefix; }
   get gpu() { return this.scope.model.gpu; }
+  get unroll() { return this.scope.model.gpu || !!this.scope.model.unroll; }
   get seed() { return this.scope.model.seed; }
+  rngStep(): string | undefined {
+    const r = this.scope.model.rngInput;
+    return r && this.capture ? this.capture(r) : r;
+  }
 
   /** an emitter for another layer in the same scope */
   forLayer(prefix: string, bindings: LayerBindings): ScopeEmitter {
@@ -106,7 +116,11 @@ export class ScopeEmitter implements Emitter {
     // (inside a function, new state values cannot leave it: setState is a no-op there)
   }
 
-  op(op: string, inputs: string[], attrs?: Record<string, Attr>, nOut = 1, domain?: string): string[] {
+  op(op: OpType, inputs: string[], attrs?: Record<string, Attr>, nOut = 1): string[] {
+    return this.node(op, inputs, attrs, nOut);
+  }
+  /** any node: a standard op, or (with `domain`) a call of a model-local function */
+  private node(op: string, inputs: string[], attrs: Record<string, Attr> | undefined, nOut: number, domain?: string): string[] {
     const outs = Array.from({ length: nOut }, (_, i) => this.scope.fresh(`${this.prefix}/${op}${nOut > 1 ? `.${i}` : ''}`));
     const node: OnnxNode = { op, inputs, outputs: outs };
     if (attrs && Object.keys(attrs).length) node.attrs = attrs;
@@ -115,7 +129,7 @@ export class ScopeEmitter implements Emitter {
     this.scope.nodes.push(node);
     return outs;
   }
-  op1(op: string, inputs: string[], attrs?: Record<string, Attr>): string {
+  op1(op: OpType, inputs: string[], attrs?: Record<string, Attr>): string {
     return this.op(op, inputs, attrs, 1)[0];
   }
   f32(values: number | readonly number[], dims?: readonly number[]): string {
@@ -191,7 +205,7 @@ export class ScopeEmitter implements Emitter {
     // the same function reused by another layer: pass that layer's own weights
     const callWeights = this.rebindCaptured(def, build, inputs);
     const through = def.passthrough ?? [];
-    const results = this.op(fname, [...inputs, ...callWeights], undefined, def.outputs.length, STRATA_DOMAIN);
+    const results = this.node(fname, [...inputs, ...callWeights], undefined, def.outputs.length, STRATA_DOMAIN);
     let j = 0;
     return Array.from({ length: nOut }, (_, i) => (through[i] >= 0 ? inputs[through[i]] : results[j++]));
   }

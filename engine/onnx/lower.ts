@@ -50,6 +50,12 @@ export interface LowerOptions {
   inlineFunctions?: boolean;
   /** lower for a GPU provider: no control-flow ops (Scan/If unroll) */
   gpu?: boolean;
+  /**
+   * No control flow: Scan and If unroll as for `gpu`, but dtypes stay as
+   * they are (gpu also computes bfloat16 as float32). For training graphs:
+   * autodiff has no rules for Scan/If.
+   */
+  unroll?: boolean;
   /** edges to probe: 'all', or layer paths (`Serial[1]`; '' = the model's output) */
   probes?: 'all' | string[];
   /** also return the probed tensors themselves (not only their statistics) */
@@ -66,6 +72,11 @@ export interface LowerOptions {
    */
   stateIO?: boolean;
   weightValue?: (ref: WeightRef) => TensorValue;
+  /**
+   * Training: an int32 scalar graph input `rng_step` that random streams
+   * (dropout) mix in, so each step draws new masks from the same graph.
+   */
+  rngInput?: boolean;
 }
 
 export interface StateIO {
@@ -98,6 +109,9 @@ function structureKey(n: DocNode): string {
   return JSON.stringify(strip(n));
 }
 
+/** The graph input that salts random streams per training step (LowerOptions.rngInput). */
+export const RNG_INPUT = 'rng_step';
+
 export function weightKey(path: string, kind: string, name: string): string {
   return `${path ? `${path.replace(/ > /g, '/')}/` : ''}${kind}/${name}`;
 }
@@ -123,8 +137,14 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
   if (trace.errors.length) throw new LowerError(trace.errors[0]);
   concrete(trace.input, '', doc.root.kind);
   const mode = opts.mode ?? 'eval';
-  const state: ModelState = { dtypes: new Map(), functions: new Map(), functionByKey: new Map(), inline: !!opts.inlineFunctions, gpu: !!opts.gpu, mode, seed: opts.seed ?? 0 };
+  const state: ModelState = { dtypes: new Map(), functions: new Map(), functionByKey: new Map(), inline: !!opts.inlineFunctions, gpu: !!opts.gpu, unroll: !!opts.unroll, mode, seed: opts.seed ?? 0 };
   const main = new Scope(state, 'graph');
+  const rngInputs: ValueInfo[] = [];
+  if (opts.rngInput) {
+    state.rngInput = RNG_INPUT;
+    main.reserve(RNG_INPUT);
+    rngInputs.push({ name: RNG_INPUT, dtype: 'int32', shape: [] });
+  }
 
   // where every node sits (weight keys, sharing by id)
   const where = new Map<string, { path: string; kind: string }>();
@@ -174,7 +194,7 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
       const ex = t.expansion;
       if (def.lowerAsFunction) {
         // everything that shapes the body: parameters, layer arguments and children (not ids), input shapes, mode
-        const key = `${kind}:${structureKey(t.node)}:${t.inputs.map(formatShapeDtype).join(';')}:${mode}:${opts.gpu ? 'gpu' : ''}`;
+        const key = `${kind}:${structureKey(t.node)}:${t.inputs.map(formatShapeDtype).join(';')}:${mode}:${opts.gpu ? 'gpu' : ''}${opts.unroll ? 'unroll' : ''}`;
         return e.fn(kind, key, ins, t.outputs.length, (fe, fins) => lowerTrace(ex, path, fins, fe as ScopeEmitter, kind), def.summary);
       }
       return lowerTrace(ex, path, ins, e, kind);
@@ -343,7 +363,7 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
   const stateOutputs: ValueInfo[] = stateIO.filter((x) => x.output).map((x) => ({ name: x.output!, dtype: x.ref.decl.dtype, shape: x.ref.decl.shape.map(Number) }));
   const graph: Graph = {
     name: 'strata',
-    inputs: [...inputs, ...weightInputs, ...stateInputs],
+    inputs: [...inputs, ...weightInputs, ...stateInputs, ...rngInputs],
     outputs: [...outputs, ...probeOutputs, ...stateOutputs],
     nodes: main.nodes,
     initializers,
