@@ -1,5 +1,6 @@
 /** `strata run`, `strata export`, `strata weights`: the commands that execute or write a model. */
-import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../engine/host/files';
 import type { TensorValue } from '../engine/core/onnx';
 import { TensorJsonError, tensorToJson, tensorsFromJsonText } from '../engine/core/tensors-json';
 import { type ShapeDtype, formatShapeDtype } from '../engine/core/shape';
@@ -12,6 +13,7 @@ import { InitializerError, WeightsFileError, initialValue, readNpz, weightSource
 import { type ParsedArgs, UsageError, choiceFlag, flag, intFlag, parseFlags } from './args';
 import type { LoadedModel } from './load';
 import { type Io, readModel, reportModelError, signatures } from './common';
+import { exportTrainedCommand, isRunDirArgument } from './export-trained';
 import '../kernels';
 
 function readBytes(path: string, what: string): Uint8Array {
@@ -84,7 +86,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       weightValue: weightValues(file, seed, used),
     });
     checkExtraKeys(file, used);
-    if (stateOut && result.state) writeChunks(stateOut, [writeNpz([...result.state.entries()])]);
+    if (stateOut && result.state) writeFileAtomic(stateOut, [writeNpz([...result.state.entries()])]);
     for (const n of result.notes) io.err(`strata: ${n}; running on ${result.provider}\n`);
     const out = {
       provider: result.provider,
@@ -128,20 +130,6 @@ function concreteInputs(sig: ShapeDtype[]): void {
   for (const s of sig) if (s.shape.some((d) => typeof d !== 'number')) throw new UsageError(`export needs concrete sizes, got ${formatShapeDtype(s)}; give e.g. --input int32[8,512]`);
 }
 
-/** Writes chunks to `path` through a temporary file, so a failure never leaves a half-written file. */
-function writeChunks(path: string, chunks: Uint8Array[]): number {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  let n = 0;
-  try {
-    for (const c of chunks) { writeSync(fd, c); n += c.byteLength; }
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  return n;
-}
-
 function outPath(p: ParsedArgs, what: string): string {
   const o = flag(p, 'output');
   if (!o) throw new UsageError(`give the ${what} file with -o FILE`);
@@ -158,6 +146,8 @@ async function lowered(argv: string[], io: Io, extra: Record<string, { value: bo
 }
 
 export async function exportCommand(argv: string[], io: Io): Promise<number> {
+  // MODEL is a training run directory: the trained model (cli/export-trained.ts)
+  if (isRunDirArgument(argv)) return exportTrainedCommand(argv, io);
   const r = await lowered(argv, io, { weights: { value: true }, mode: { value: true }, 'inline-functions': { value: false }, probes: { value: true } });
   if (typeof r === 'number') return r;
   const { p, model, input } = r;
@@ -175,7 +165,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
       weightValue: weightValues(file, seed, used),
     });
     checkExtraKeys(file, used);
-    const bytes = writeChunks(out, modelChunks(low.model));
+    const bytes = writeFileAtomic(out, modelChunks(low.model));
     const summary = { file: out, bytes, nodes: low.model.graph.nodes.length, functions: low.model.functions.length, weights: low.weights.length, inputs: low.inputs.map((i) => `${i.dtype}[${i.shape.join(',')}]`), outputs: low.outputs.map((o) => `${o.dtype}[${o.shape.join(',')}]`) };
     io.out(json ? `${JSON.stringify(summary)}\n` : `wrote ${out}: ${bytes.toLocaleString('en-US')} bytes, ${summary.nodes} nodes, ${summary.functions} functions, ${summary.weights} weight tensors\n`);
     return 0;
@@ -204,7 +194,7 @@ export async function weightsCommand(argv: string[], io: Io): Promise<number> {
     lowerDocument({ root: model.doc.root, input }, {
       seed, weightValue: (ref) => { const v = initialValue(ref, seed); entries.push([ref.key, v]); return v; },
     });
-    const bytes = writeChunks(out, [writeNpz(entries)]);
+    const bytes = writeFileAtomic(out, [writeNpz(entries)]);
     io.out(`wrote ${out}: ${entries.length} tensors, ${bytes.toLocaleString('en-US')} bytes\n`);
     return 0;
   } catch (e) {

@@ -10,6 +10,8 @@ import { UsageError, flag, parseFlags } from './args';
 import { type Io, readModel, reportModelError, signatures } from './common';
 import { formatTable } from './table';
 import { exportCommand, runCommand, weightsCommand } from './execute';
+import { TRAIN_USAGE, trainCommand } from './train';
+import { EXPORT_TRAINED_USAGE } from './export-trained';
 
 export type { Io };
 
@@ -22,8 +24,8 @@ commands:
                 [--provider cpu|webgpu|cuda|dml] [--probe all|PATH,...] [--probe-data] [--inline-functions]
                 [--state S.npz] [--state-out S.npz] [--json]     (state: predict-mode carries and caches across runs)
   export  MODEL --input SIG... -o OUT.onnx [--weights W.npz] [--seed N] [--mode M] [--inline-functions] [--probes all]
-  weights MODEL --input SIG... -o W.npz [--seed N]         the model's initial weights, keyed by tree path
-
+${EXPORT_TRAINED_USAGE}  weights MODEL --input SIG... -o W.npz [--seed N]         the model's initial weights, keyed by tree path
+${TRAIN_USAGE}
   MODEL  a .strata.json file, a .py file holding one Trax expression, or the expression itself
   SIG    dtype[dims], e.g. float32[2,3], int32[B,128], bool[4]; one per model input, top of the stack first
 `;
@@ -69,6 +71,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'run': return await runCommand(rest, io);
       case 'export': return await exportCommand(rest, io);
       case 'weights': return await weightsCommand(rest, io);
+      case 'train': return await trainCommand(rest, io, { tty: process.stderr.isTTY });
       case undefined:
       case 'help':
       case '--help':

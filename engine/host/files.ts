@@ -4,7 +4,7 @@
  * main process can serve these itself (next to its file dialogs) while the
  * numerics run in a utility process.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { HostApi } from './api';
 
@@ -33,8 +33,11 @@ export class HostError extends Error {
   }
 }
 
-/** Writes through a temporary file in the same folder and renames it into place: a crash never leaves half a file. */
-export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): number {
+/**
+ * Writes through a temporary file in the same folder and renames it into place: a crash never leaves half a file.
+ * `durable` also flushes the file to the disk before the rename (checkpoints: a power cut keeps the old or the new).
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[], durable = false): number {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
   const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
@@ -43,6 +46,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
     const fd = openSync(tmp, 'w');
     try {
       for (const c of chunks) { writeSync(fd, c); n += c.byteLength; }
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -52,6 +56,29 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
     throw e;
   }
   return n;
+}
+
+/** A file-name-safe form of the document's name (`MLP for MNIST` → `mlp-for-mnist`), else `model`. */
+export function docFileName(doc: unknown): string {
+  try {
+    const v = (typeof doc === 'string' ? JSON.parse(doc) : doc) as { name?: unknown } | null;
+    if (v && typeof v.name === 'string' && v.name) return v.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'model';
+  } catch { /* the default name */ }
+  return 'model';
+}
+
+/**
+ * A new training run's folder when the request names none:
+ * `<dataDir>/runs/<yyyymmdd-hhmmss>-<model name>` (with `-2`, `-3`, … when
+ * that exists already: two runs started in one second).
+ */
+export function newRunDir(dataDir: string, doc: unknown, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  const base = join(resolve(dataDir), 'runs', `${stamp}-${docFileName(doc)}`);
+  let dir = base;
+  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
 }
 
 function fsMessage(e: unknown, what: string, path: string): HostError {

@@ -42,6 +42,11 @@ export interface SessionOptions {
   /** fall back to the next provider when the requested one cannot start (default true) */
   fallback?: boolean;
   intraOpThreads?: number;
+  /**
+   * Where outputs stay (WebGPU): 'gpu-buffer' keeps an output on the device, to
+   * be fed back as an input without a copy (training's weights and slots).
+   */
+  outputLocations?: Record<string, 'cpu' | 'gpu-buffer'>;
 }
 
 export interface OpenedSession {
@@ -65,6 +70,7 @@ function ortOptions(p: Provider, o: SessionOptions): ort.InferenceSession.Sessio
     logSeverityLevel: 3,
   };
   if (o.intraOpThreads) opts.intraOpNumThreads = o.intraOpThreads;
+  if (o.outputLocations && p === 'webgpu') opts.preferredOutputLocation = o.outputLocations;
   if (o.disableCpuFallback && p !== 'cpu') opts.extra = { session: { disable_cpu_ep_fallback: '1' } };
   return opts;
 }
