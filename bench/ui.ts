@@ -4,23 +4,43 @@
  *  1. keystroke → updated chips: on the 24-layer ReformerLM
  *     (trax.models.ReformerLM(vocab_size=32000, n_layers=24)), the time from a
  *     key pressed in a parameter field of the inspector to the chips showing
- *     the new shapes (DOM updated and the next frame begun);
+ *     the new shapes (DOM updated and the next frame begun): as opened, fully
+ *     expanded at fit-all zoom (every chip drawn), and fully expanded at about
+ *     100% (as a reader works: only the nodes in view are drawn);
  *  2. frame times while panning that model fully expanded (every collapsed
  *     combinator opened);
  *  3. a 2,000-layer document opened through File > Open: time to the first
  *     render and to the laid-out canvas, the page's long tasks, and the
  *     longest gap of a 10 ms timer (how long the page could not answer input).
  * Headless Chromium with --disable-gpu: software rendering, so frame times
- * are an upper bound of what a desktop GPU gives.
+ * are an upper bound of what a desktop GPU gives. BENCH_TRACE=<folder> also
+ * saves Chrome performance traces of the expanded keystrokes and of the open.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { codeToDocument } from '../engine/tracecode/parse';
 import { serializeDocument } from '../engine/document/schema';
 import { Session, ensureBuilt, launchChromium, startServer } from '../e2e/harness';
 
 const quick = !!process.env.BENCH_QUICK;
+/** a folder: Chrome traces of the expanded keystrokes and of opening 2,000 layers are saved there (open them in DevTools' Performance panel) */
+const traceDir = process.env.BENCH_TRACE;
+
+/** Runs `f` while Chrome records a performance trace into traceDir/name.json (when BENCH_TRACE is set). */
+async function traced<T>(browser: Browser, page: Page, name: string, f: () => Promise<T>): Promise<T> {
+  if (!traceDir) return f();
+  mkdirSync(traceDir, { recursive: true });
+  await browser.startTracing(page, {
+    path: join(traceDir, `${name}.json`),
+    categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', 'v8.execute', 'disabled-by-default-v8.cpu_profiler', 'toplevel', 'blink.user_timing'],
+  });
+  try {
+    return await f();
+  } finally {
+    await browser.stopTracing();
+  }
+}
 
 function stats(xs: number[]): string {
   if (!xs.length) return 'n/a';
@@ -43,11 +63,12 @@ async function openFile(page: Page, path: string): Promise<void> {
   await page.getByTestId('path-ok').click();
 }
 
-/** In the page: resolves with the ms from the next keydown to the first chip whose text matches, plus one frame. */
+/** In the page: resolves with the ms from the next keydown to the first chip whose text matches, plus one frame (NaN after 10 s). */
 async function armKeystrokeTimer(page: Page, pattern: string): Promise<void> {
   await page.evaluate(`(() => {
     const re = new RegExp(${JSON.stringify(pattern)});
     window.__keyResult = new Promise((resolve) => {
+      setTimeout(() => resolve(NaN), 10000);
       let t0 = 0;
       const onKey = () => { t0 = performance.now(); window.removeEventListener('keydown', onKey, true); };
       window.addEventListener('keydown', onKey, true);
@@ -63,7 +84,7 @@ async function armKeystrokeTimer(page: Page, pattern: string): Promise<void> {
   })()`);
 }
 
-async function keystrokeToChips(page: Page): Promise<{ small: number[]; wide: number[] }> {
+async function keystrokeToChips(page: Page, only?: 'wide'): Promise<{ small: number[]; wide: number[] }> {
   // select the root (through the store: at fit-all zoom its header is a few pixels tall)
   await page.evaluate(() => {
     const st = (globalThis as unknown as { __strataStore: { getState(): { doc: { root: { id: string } }; select(ids: string[]): void } } }).__strataStore.getState();
@@ -75,15 +96,17 @@ async function keystrokeToChips(page: Page): Promise<{ small: number[]; wide: nu
   const wide: number[] = [];
   const rounds = quick ? 3 : 10;
   for (let i = 0; i < rounds; i++) {
-    // vocab_size 32000 → 3200 → 32000: one chip changes (the logits)
-    await vocab.focus();
-    await vocab.press('End');
-    await armKeystrokeTimer(page, '^float32\\[B,L,3200\\]$');
-    await page.keyboard.press('Backspace');
-    small.push(await page.evaluate('window.__keyResult') as number);
-    await armKeystrokeTimer(page, '^float32\\[B,L,32000\\]$');
-    await page.keyboard.press('0');
-    small.push(await page.evaluate('window.__keyResult') as number);
+    if (only !== 'wide') {
+      // vocab_size 32000 → 3200 → 32000: one chip changes (the logits)
+      await vocab.focus();
+      await vocab.press('End');
+      await armKeystrokeTimer(page, '^float32\\[B,L,3200\\]$');
+      await page.keyboard.press('Backspace');
+      small.push(await page.evaluate('window.__keyResult') as number);
+      await armKeystrokeTimer(page, '^float32\\[B,L,32000\\]$');
+      await page.keyboard.press('0');
+      small.push(await page.evaluate('window.__keyResult') as number);
+    }
     // d_model 512 → 5120 → 512: nearly every chip changes
     await dModel.focus();
     await dModel.press('End');
@@ -94,7 +117,8 @@ async function keystrokeToChips(page: Page): Promise<{ small: number[]; wide: nu
     await page.keyboard.press('Backspace');
     wide.push(await page.evaluate('window.__keyResult') as number);
   }
-  return { small, wide };
+  const done = (xs: number[]) => xs.filter((x) => Number.isFinite(x));
+  return { small: done(small), wide: done(wide) };
 }
 
 /** Opens every collapsed combinator, until none is left; returns the number of layer boxes shown. */
@@ -124,24 +148,32 @@ async function expandAll(page: Page): Promise<{ clicks: number; nodes: number; c
   };
 }
 
-async function panFrames(page: Page): Promise<{ frames: number[]; zoom: string }> {
-  const canvas = page.getByTestId('canvas');
-  const box = (await canvas.boundingBox())!;
-  // zoom to about 100% (chips legible, as a reader works), then pan across the model
-  const transform = () => page.evaluate(() => {
-    const d = (globalThis as unknown as { document: { querySelector(s: string): { style: { transform: string } } | null } }).document;
-    return d.querySelector('.react-flow__viewport')?.style.transform ?? '';
-  });
+const viewportTransform = (page: Page) => page.evaluate(() => {
+  const d = (globalThis as unknown as { document: { querySelector(s: string): { style: { transform: string } } | null } }).document;
+  return d.querySelector('.react-flow__viewport')?.style.transform ?? '';
+});
+
+/** Zooms to about 100% around the middle of the canvas (chips legible, as a reader works); returns the viewport transform. */
+async function zoomToReading(page: Page): Promise<string> {
+  const box = (await page.getByTestId('canvas').boundingBox())!;
   const scaleOf = (t: string) => Number(/scale\(([\d.]+)\)/.exec(t)?.[1] ?? 1);
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   for (let i = 0; i < 80; i++) {
-    const sc = scaleOf(await transform());
+    const sc = scaleOf(await viewportTransform(page));
     if (sc > 0.87 && sc < 1.15) break;
     await page.mouse.wheel(0, sc < 1 ? -100 : 100);
     await page.waitForTimeout(20);
   }
   await settled(page);
-  const zoom = await transform();
+  await page.waitForTimeout(300);
+  return viewportTransform(page);
+}
+
+async function panFrames(page: Page): Promise<{ frames: number[]; zoom: string }> {
+  const canvas = page.getByTestId('canvas');
+  const box = (await canvas.boundingBox())!;
+  // at about 100%, pan across the model
+  const zoom = await zoomToReading(page);
   await page.evaluate(`(() => {
     window.__frames = [];
     let last = performance.now();
@@ -161,6 +193,29 @@ async function panFrames(page: Page): Promise<{ frames: number[]; zoom: string }
   await page.mouse.up();
   const frames = await page.evaluate('(() => { window.__framesOn = false; return window.__frames.slice(1); })()') as number[];
   return { frames, zoom };
+}
+
+/** In the opened 2,000-layer model: keystrokes in the first Dense's n_units (64 → 640 → 6400) to its chip; restores it. */
+async function editBig(page: Page): Promise<number[]> {
+  await page.evaluate(() => {
+    const st = (globalThis as unknown as { __strataStore: { getState(): { doc: { root: { children: { id: string }[] } }; select(ids: string[]): void } } }).__strataStore.getState();
+    st.select([st.doc.root.children[0].id]);
+  });
+  const units = page.getByTestId('inspector').getByTestId('param-n_units');
+  const out: number[] = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    await units.focus();
+    await units.press('End');
+    for (const dims of ['640', '6400']) {
+      await armKeystrokeTimer(page, `^float32\\[B,${dims}\\]$`);
+      await page.keyboard.press('0');
+      out.push(await page.evaluate('window.__keyResult') as number);
+    }
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Backspace');
+    await page.waitForTimeout(300);
+  }
+  return out.filter((x) => Number.isFinite(x));
 }
 
 async function openBig(page: Page, path: string): Promise<{ firstRender: number; laidOut: number; longTasks: number[]; maxGap: number }> {
@@ -208,10 +263,16 @@ try {
   console.log(`     vocab_size (the logits chip changes):  ${stats(k.small)}`);
   console.log(`     d_model (nearly every chip changes):   ${stats(k.wide)}`);
   const ex = await expandAll(page);
-  const k2 = await keystrokeToChips(page);
+  const k2 = await traced(browser, page, 'keystrokes-expanded', () => keystrokeToChips(page));
   console.log(`   fully expanded (${ex.clicks} combinators opened):`);
   console.log(`     vocab_size (the logits chip changes):  ${stats(k2.small)}`);
   console.log(`     d_model (nearly every chip changes):   ${stats(k2.wide)}`);
+  // as a reader works: at about 100%, the canvas draws only the nodes in view
+  const readingZoom = await zoomToReading(page);
+  const inView = await page.getByTestId('stack-chip').count();
+  const k3 = await keystrokeToChips(page, 'wide');
+  console.log(`   fully expanded, at about 100% zoom (${inView} chips drawn; ${readingZoom}):`);
+  console.log(`     d_model (nearly every chip changes):   ${stats(k3.wide)}`);
 
   const p = await panFrames(page);
   const over = p.frames.filter((f) => f > 1000 / 60 + 1).length;
@@ -225,11 +286,13 @@ try {
   writeFileSync(bigPath, serializeDocument(big));
   const s2 = await Session.open(browser, server, 'bench-ui-2000', '?example=mlp-mnist');
   await settled(s2.page);
-  const b = await openBig(s2.page, bigPath);
+  const b = await traced(browser, s2.page, 'open-2000', () => openBig(s2.page, bigPath));
   console.log('\n3. opening a 2,000-layer Serial (File > Open)');
   console.log(`   first render ${b.firstRender.toFixed(0)} ms, laid out ${b.laidOut.toFixed(0)} ms`);
   console.log(`   long tasks (>50 ms): ${b.longTasks.length}, longest ${Math.max(0, ...b.longTasks).toFixed(0)} ms, total ${b.longTasks.reduce((a, x) => a + x, 0).toFixed(0)} ms`);
   console.log(`   longest the page could not answer (10 ms timer gap): ${b.maxGap.toFixed(0)} ms`);
+  const e2 = await editBig(s2.page);
+  console.log(`   then editing it: keystroke in the first Dense's n_units → its chip: ${stats(e2)}`);
   const errors = [...s.errors, ...s2.errors];
   if (errors.length) console.log(`\nconsole errors during the benchmark:\n  ${errors.join('\n  ')}`);
   await s.close();

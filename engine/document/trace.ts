@@ -29,8 +29,8 @@ export interface NodeAnalysis {
   expansion?: DocNode;
 }
 
-/** One memo entry per node object: its analysis and its last trace (keyed by its inputs). */
-interface Memo { analysis: NodeAnalysis; key?: string; trace?: NodeTrace }
+/** One memo entry per node object: its analysis and its last trace (keyed by its inputs' signature; `inputs` the last ones seen). */
+interface Memo { analysis: NodeAnalysis; key?: string; trace?: NodeTrace; inputs?: ShapeDtype[] | null }
 const memo = new WeakMap<DocNode, Memo>();
 
 export function analyze(node: DocNode): NodeAnalysis {
@@ -143,15 +143,51 @@ export function defaultSlotNode(owner: DocNode, slot: string, kind: string): Doc
 }
 
 /**
+ * The nodes of the last expansion materialized for each macro node id, by
+ * their derived id. A macro whose parameters change expands again into new
+ * objects; a generated node equal to the one made last time under the same id
+ * (same kind, parameters and sharing, and the very same children and slots)
+ * is that one, so unchanged subtrees keep their identity, and the analysis,
+ * the trace and the canvas's projection memoised on it are reused.
+ */
+const lastExpansion = new Map<string, Map<string, DocNode>>();
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => sameValue(x, bb[i]));
+  }
+  const ka = Object.keys(a), kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Equal as generated nodes: kind, parameters, sharing, and the same child and slot objects. */
+function sameGenerated(a: DocNode, b: DocNode): boolean {
+  if (a.kind !== b.kind || a.shareWeightsOf !== b.shareWeightsOf || a.collapsed !== b.collapsed || !sameValue(a.params, b.params)) return false;
+  const ca = a.children, cb = b.children;
+  if (ca?.length !== cb?.length || (ca && !ca.every((c, i) => c === cb![i]))) return false;
+  const sa = a.slots, sb = b.slots;
+  if (!sa || !sb) return sa === sb;
+  const ka = Object.keys(sa);
+  return ka.length === Object.keys(sb).length && ka.every((k) => Object.hasOwn(sb, k) && sa[k] === sb[k]);
+}
+
+/**
  * Turns an expansion into document nodes. Generated nodes get derived ids; a
  * user's node passed through (a combinator's child or slot) keeps its identity
  * the first time it appears, so its trace and id stay those of the document,
  * and is deep-copied with fresh ids (and its own weights) after that, as
- * Trax's deepcopy does. shareKey becomes shareWeightsOf.
+ * Trax's deepcopy does. shareKey becomes shareWeightsOf. A generated node
+ * equal to the last one made under its id is that object (see lastExpansion).
  */
 function materialize(root: ExpandNode, baseId: string): DocNode {
   const firstByKey = new Map<string, string>();
   const seen = new Set<DocNode>();
+  const before = lastExpansion.get(baseId);
+  const made = new Map<string, DocNode>();
   let i = 0;
   const go = (e: ExpandNode | DocNode, copying: boolean): DocNode => {
     if (!copying && isDocNode(e) && !seen.has(e)) {
@@ -172,9 +208,15 @@ function materialize(root: ExpandNode, baseId: string): DocNode {
       const first = firstByKey.get(key);
       if (first) n.shareWeightsOf = first; else firstByKey.set(key, id);
     }
-    return n;
+    const prev = before?.get(id);
+    const out = prev && sameGenerated(prev, n) ? prev : n;
+    made.set(id, out);
+    return out;
   };
-  return go(root, false);
+  const out = go(root, false);
+  if (lastExpansion.size > 20_000) lastExpansion.clear();
+  lastExpansion.set(baseId, made);
+  return out;
 }
 
 function isDocNode(e: ExpandNode | DocNode): e is DocNode {
@@ -225,14 +267,25 @@ export interface NodeErrorData {
 class UnknownStack extends Error {}
 
 export function traceNode(node: DocNode, inputs: ShapeDtype[] | null): NodeTrace {
-  const key = inputs ? signatureKey(inputs) : '?';
   analyze(node);
   const m = memo.get(node)!;
+  // the very same input items as last time (a series re-traced after an edit passes unchanged children the
+  // outputs of their unchanged predecessors): no signature to build
+  if (m.trace && m.inputs !== undefined && sameInputs(m.inputs, inputs)) return m.trace;
+  const key = inputs ? signatureKey(inputs) : '?';
+  m.inputs = inputs;
   if (m.trace && m.key === key) return m.trace;
   const t = traceUncached(node, inputs);
   m.key = key;
   m.trace = t;
   return t;
+}
+
+function sameInputs(a: readonly ShapeDtype[] | null, b: readonly ShapeDtype[] | null): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function errorData(e: LayerError, stack: ShapeDtype[] | null): NodeErrorData {

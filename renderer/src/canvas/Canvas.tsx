@@ -3,32 +3,42 @@
  * every edge, laid out by elkjs in a worker. A projection of the store (see
  * project.ts); every change goes through `store.edit`.
  *
+ * Kept fast on large models: React Flow's nodes carry where a node is, and
+ * what it shows comes from NodeContents (contents.ts), so an edit that only
+ * changes text (chips, parameters) does no React Flow work and re-renders only
+ * the nodes whose content changed; nodes come with their handles, so only
+ * those in view are ever drawn; a model not laid out yet is not handed to
+ * React Flow at all; a document just opened is drawn in the task after the
+ * one that opened it. bench/README.md has the measurements.
+ *
  * Window events it listens to: 'strata:fit' (fit the view), 'strata:quick-insert'
  * (open the search-and-insert box), 'strata:focus' / 'strata:focus-node'
  * ({ detail: { id } }: centre a node). When a stack chip is clicked it
  * dispatches 'strata:open-tensor' ({ detail: { path, index } }: the probe path
  * of that edge and the item's stack position) and 'strata:chip' ({ detail: ChipClick }).
- * The chips show the last run's statistics on hover (panels/runState).
+ * After a run, each chip shows its tensor's statistics under it and on hover (panels/runState).
  */
 import { Component, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import {
-  Background, BackgroundVariant, Controls, type Edge, type Node, type NodeChange, ReactFlow, ReactFlowProvider, ViewportPortal, useReactFlow,
+  Background, BackgroundVariant, Controls, type Edge, type Node, type NodeChange, type NodeHandle, Position, ReactFlow, ReactFlowProvider, ViewportPortal, useReactFlow,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useStore } from 'zustand';
 import type { StoreApi } from 'zustand/vanilla';
-import type { ProbeSummary } from '../../../engine/host/api';
-import { type NodeTrace, visibleChildren } from '../../../engine/document/trace';
+import type { StrataDocument } from '../../../engine/document/schema';
+import { type DocumentTrace, type NodeTrace, visibleChildren } from '../../../engine/document/trace';
 import type { StrataState } from '../state/store';
 import { boxLayout } from './boxLayout';
 import { type DropTarget, dropTargetAt } from './drop';
 import { type InsertAt, insertEdit, insertionAtSelection, isNoopMove, newNode } from './insert';
+import { ContentsContext, NodeContents } from './contents';
 import { type Layout, LayoutClient } from './layout';
 import LayoutWorker from './layout.worker?worker';
 import { type CanvasActions, type ChipClick, type ProbeStats, ActionsContext, NODE_TYPES, StatsContext } from './nodes';
 import { type LayerData, type ProjEdge, type ProjNode, projectDocument } from './project';
 import { QuickInsert } from './QuickInsert';
-import { useRunResult } from '../panels/runState';
+import { edgeStats, useRunResult } from '../panels/runState';
+import { DropIndicator } from './DropIndicator';
 import './canvas.css';
 
 export type { ChipClick, ProbeStats } from './nodes';
@@ -91,7 +101,18 @@ class CanvasBoundary extends Component<{ doc: unknown; children: React.ReactNode
 }
 
 type RFNode = Node<Record<string, unknown>>;
-interface CacheEntry { src: ProjNode; json: string; x: number; y: number; w: number; h: number; hidden: boolean; sel: boolean; dragged: boolean; node: RFNode }
+interface CacheEntry {
+  type: ProjNode['type']; parentId: string | undefined; x: number; y: number; w: number; h: number;
+  hidden: boolean; sel: boolean; dragged: boolean; draggable: boolean; node: RFNode;
+}
+
+/** The handles of a node w × h: the input at the top centre, the output at the bottom centre (as nodes.tsx draws them). */
+function handlesOf(w: number, h: number): NodeHandle[] {
+  return [
+    { type: 'target', position: Position.Top, x: w / 2 - 0.5, y: -0.5, width: 1, height: 1 },
+    { type: 'source', position: Position.Bottom, x: w / 2 - 0.5, y: h - 0.5, width: 1, height: 1 },
+  ];
+}
 
 const EDGE_OPTS = { type: 'straight', selectable: false, focusable: false } as const;
 const edgeMemo = new WeakMap<ProjEdge, Edge>();
@@ -130,12 +151,33 @@ function isLayer(n: ProjNode): n is Extract<ProjNode, { type: 'layer' | 'box' }>
 function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.ReactElement {
   const rf = useReactFlow();
   const run = useRunResult();
-  const runStats = useMemo(() => statsOf(run.probes), [run.probes]);
-  const doc = useStore(store, (s) => s.doc);
-  const trace = useStore(store, (s) => s.trace);
+  const liveDoc = useStore(store, (s) => s.doc);
+  const liveTrace = useStore(store, (s) => s.trace);
   const selection = useStore(store, (s) => s.selection);
+  // The document drawn. An edit is drawn at once (in the keystroke's task); a document just opened is drawn in
+  // the task after the one that opened it: opening a large model (its trace, its code) and projecting it are then
+  // two shorter tasks, not one long one. Meanwhile the canvas says its layout is pending.
+  const drawnDoc = useRef<{ doc: StrataDocument; trace: DocumentTrace } | null>(null);
+  const [released, setReleased] = useState<StrataDocument | null>(null);
+  const st = store.getState();
+  const holding = st.doc === liveDoc && st.past.length === 0 && st.future.length === 0 && !st.dirty
+    && released !== liveDoc && drawnDoc.current !== null && drawnDoc.current.doc !== liveDoc;
+  const doc = holding ? drawnDoc.current!.doc : liveDoc;
+  const trace = holding ? drawnDoc.current!.trace : liveTrace;
+  useLayoutEffect(() => { drawnDoc.current = { doc, trace }; }, [doc, trace]);
+  // a run's statistics (only while it describes this document: its probes are empty once stale)
+  const runStats = useMemo(() => edgeStats(run.probes, trace), [run.probes, trace]);
+  const stats = probeStats ?? runStats;
   const [local, setLocal] = useState<ReadonlyMap<string, boolean>>(() => new Map());
-  const proj = useMemo(() => projectDocument(doc, trace, { localCollapsed: local }), [doc, trace, local]);
+  // what each node shows: taken here, while rendering (the node components rendering next read it), and told to
+  // the components of nodes React Flow does not re-render after the commit (see contents.ts)
+  const contents = useMemo(() => new NodeContents(), []);
+  const proj = useMemo(() => {
+    const p = projectDocument(doc, trace, { localCollapsed: local, edgeStats: !!stats });
+    contents.update(p.nodes);
+    return p;
+  }, [doc, trace, local, stats, contents]);
+  useLayoutEffect(() => contents.flush(), [proj, contents]);
 
   // ---------------------------------------------------------------- layout (worker)
   const [layout, setLayout] = useState<Layout | null>(null);
@@ -146,27 +188,40 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
     client.current = c;
     return () => { c.dispose(); client.current = null; };
   }, []);
-  useEffect(() => { client.current?.request(proj.elk); }, [proj.elk]);
-  const layoutPending = !layout || layout.graph !== proj.elk;
+  // asked after this task (posting the graph copies it): a keystroke's chips are drawn first, and graphs
+  // replaced within the task are never sent
+  useEffect(() => {
+    const t = setTimeout(() => client.current?.request(proj.elk), 0);
+    return () => clearTimeout(t);
+  }, [proj.elk]);
+  const layoutPending = holding || !layout || layout.graph !== proj.elk;
 
-  // a document opened (not edited): reset local state and fit the view again
+  // a document opened (not edited): drawn after this task, with local state reset and the view fitted again
   const needFit = useRef(true);
-  useEffect(() => store.subscribe((s, prev) => {
-    if (s.doc !== prev.doc && s.past.length === 0 && s.future.length === 0 && !s.dirty) {
+  useEffect(() => {
+    if (!holding) return;
+    const t = setTimeout(() => {
       needFit.current = true;
       setLocal(new Map());
-    }
-  }), [store]);
+      setReleased(liveDoc);
+    }, 0);
+    return () => clearTimeout(t);
+  }, [holding, liveDoc]);
 
   // ---------------------------------------------------------------- React Flow nodes
   const [drag, setDrag] = useState<{ id: string; x: number; y: number } | null>(null);
   const selected = useMemo(() => new Set(selection), [selection]);
   const cache = useRef(new Map<string, CacheEntry>());
+  const lastNodes = useRef<RFNode[]>([]);
   const nodes = useMemo(() => {
     const out: RFNode[] = [];
     const next = new Map<string, CacheEntry>();
+    // a model not laid out yet (just opened) is not given to React Flow at all (it would index thousands of
+    // hidden nodes, then again once laid out): a top-level node without a place, and everything inside it
+    const left = new Set<string>();
     for (const n of proj.nodes) {
       const r = layout?.rects.get(n.id);
+      if (n.parentId ? left.has(n.parentId) : !r) { left.add(n.id); continue; }
       const dragged = drag?.id === n.id;
       const x = dragged ? drag.x : r?.x ?? 0;
       const y = dragged ? drag.y : r?.y ?? 0;
@@ -174,16 +229,16 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
       const h = r?.h ?? n.height ?? 40;
       const hidden = !r;
       const sel = isLayer(n) && selected.has(n.id);
+      const layer = isLayer(n);
+      const draggable = layer && n.data.doc && n.data.path !== '';
       const prev = cache.current.get(n.id);
-      // a re-expanded macro gives new objects for unchanged nodes: equal content keeps the React Flow node
-      // (its components then do not re-render)
-      const json = prev && prev.src !== n ? JSON.stringify(n) : prev?.json ?? '';
-      if (prev && (prev.src === n || prev.json === json) && prev.x === x && prev.y === y && prev.w === w && prev.h === h && prev.hidden === hidden && prev.sel === sel && prev.dragged === dragged) {
+      // where it is and what it is unchanged: the same React Flow node (what it shows comes from `contents`)
+      if (prev && prev.type === n.type && prev.parentId === n.parentId && prev.x === x && prev.y === y && prev.w === w && prev.h === h
+        && prev.hidden === hidden && prev.sel === sel && prev.dragged === dragged && prev.draggable === draggable) {
         out.push(prev.node);
-        next.set(n.id, prev.src === n ? prev : { ...prev, src: n });
+        next.set(n.id, prev);
         continue;
       }
-      const layer = isLayer(n);
       const node: RFNode = {
         id: n.id,
         type: n.type,
@@ -192,11 +247,15 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
         height: h,
         // the size is known (the layout set it): React Flow needs no measuring to drag or cull
         measured: { width: w, height: h },
+        // and where the edges attach: a node is then drawn only when in view, never once off screen
+        // just to measure its handles (what React Flow does for nodes without handle bounds)
+        handles: handlesOf(w, h),
+        // what it shows when first drawn (later changes come from `contents`)
         data: n.data as Record<string, unknown>,
         hidden,
         selected: sel,
         selectable: layer,
-        draggable: layer && n.data.doc && n.data.path !== '',
+        draggable,
         connectable: false,
         focusable: layer,
         deletable: false,
@@ -205,26 +264,28 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
       if (!layer) node.className = `strata-rf-${n.type}`;
       if (dragged) { node.zIndex = 5000; node.className = 'strata-rf-dragging'; }
       out.push(node);
-      next.set(n.id, { src: n, json: JSON.stringify(n), x, y, w, h, hidden, sel, dragged, node });
+      next.set(n.id, { type: n.type, parentId: n.parentId, x, y, w, h, hidden, sel, dragged, draggable, node });
     }
+    const before = lastNodes.current;
     cache.current = next;
+    // the same array while every node is the same: React Flow then does nothing
+    if (before.length === out.length && before.every((x, i) => x === out[i])) return before;
+    lastNodes.current = out;
     return out;
   }, [proj, layout, selected, drag]);
   // the same array while the edges are the same (React Flow re-indexes every edge when it changes)
   const lastEdges = useRef<Edge[]>([]);
   const edges = useMemo(() => {
-    // an edge with the same id, ends and label as before is the same edge object
-    const before = new Map(lastEdges.current.map((e) => [e.id, e]));
-    const next = proj.edges.map((pe) => {
-      const e = toEdge(pe);
-      const old = before.get(e.id);
-      return old && old.source === e.source && old.target === e.target && JSON.stringify(old) === JSON.stringify(e) ? old : e;
-    });
+    // the projection keeps one edge object per id (edgeOf), so an unchanged edge is the same object;
+    // an edge whose ends are not laid out yet is left out (React Flow would draw it, from both ends at 0,0)
+    const rects = layout?.rects;
+    const next: Edge[] = [];
+    for (const pe of proj.edges) if (rects?.has(pe.source) && rects.has(pe.target)) next.push(toEdge(pe));
     const prev = lastEdges.current;
     if (prev.length === next.length && prev.every((e, i) => e === next[i])) return prev;
     lastEdges.current = next;
     return next;
-  }, [proj.edges]);
+  }, [proj.edges, layout]);
 
   // ---------------------------------------------------------------- view
   const wrapper = useRef<HTMLDivElement>(null);
@@ -281,11 +342,16 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
     if (s.edit(insertEdit(s.doc, at, node))) s.select([node.id]);
   }, [store]);
 
+  // the drawing as last committed, for event handlers: they (and React Flow's drag callbacks) then stay the same
+  // functions across edits (a new callback makes React Flow update its store, and every node and edge check it)
+  const drawn = useRef({ proj, layout });
+  useLayoutEffect(() => { drawn.current = { proj, layout }; }, [proj, layout]);
   const targetAt = useCallback((clientX: number, clientY: number, exclude?: string): DropTarget | null => {
-    if (!layout) return null;
+    const { proj: pr, layout: l } = drawn.current;
+    if (!l) return null;
     const p = rf.screenToFlowPosition({ x: clientX, y: clientY });
-    return dropTargetAt(p, proj, layout.abs, store.getState().doc.root.id, exclude);
-  }, [rf, layout, proj, store]);
+    return dropTargetAt(p, pr, l.abs, store.getState().doc.root.id, exclude);
+  }, [rf, store]);
 
   const [drop, setDrop] = useState<DropTarget | null>(null);
   const dropFrame = useRef(0);
@@ -337,7 +403,7 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
   // selection: a node inside a macro's expansion selects the macro (the document node)
   const onNodeClick = useCallback((e: ReactMouseEvent, node: RFNode) => {
     if (node.type !== 'layer' && node.type !== 'box') return;
-    const d = node.data as LayerData;
+    const d = (contents.get(node.id) ?? node.data) as LayerData;
     const id = d.doc ? d.id : d.owner;
     const s = store.getState();
     if (e.shiftKey || e.ctrlKey || e.metaKey) {
@@ -345,7 +411,7 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
     } else if (s.selection.length !== 1 || s.selection[0] !== id) {
       s.select([id]);
     }
-  }, [store]);
+  }, [store, contents]);
   // a double-click on the pane inserts at the selection its first click just cleared
   const paneClick = useRef<{ at: number; selection: string[] }>({ at: 0, selection: [] });
   const onPaneClick = useCallback(() => {
@@ -393,43 +459,44 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
   return (
     <div ref={wrapper} className="strata-canvas" data-testid={ownTestId ? 'canvas' : undefined} data-layout={layoutPending ? 'pending' : 'ready'}
       onDragOver={onDragOver} onDragLeave={onDragLeave} onDrop={onDrop} onDoubleClick={onDoubleClick}>
-      <ActionsContext.Provider value={actions}>
-        <StatsContext.Provider value={probeStats ?? runStats}>
-          <ReactFlow
-            nodes={nodes}
-            edges={edges}
-            nodeTypes={NODE_TYPES}
-            onNodesChange={onNodesChange}
-            onNodeClick={onNodeClick}
-            onPaneClick={onPaneClick}
-            onNodeDrag={onNodeDrag}
-            onNodeDragStop={onNodeDragStop}
-            nodesConnectable={false}
-            edgesFocusable={false}
-            elementsSelectable
-            elevateNodesOnSelect={false}
-            elevateEdgesOnSelect={false}
-            selectNodesOnDrag={false}
-            deleteKeyCode={null}
-            selectionKeyCode={null}
-            multiSelectionKeyCode={null}
-            disableKeyboardA11y
-            zoomOnDoubleClick={false}
-            onlyRenderVisibleElements={many}
-            minZoom={0.02}
-            maxZoom={2.5}
-          >
-            <Background variant={BackgroundVariant.Dots} gap={18} size={1} color="#dbe2ea" />
-            <Controls showInteractive={false} position="bottom-left" />
-            {drop && (
-              <ViewportPortal>
-                <div className={`strata-drop-line${drop.line.x1 === drop.line.x2 ? ' is-vertical' : ''}`} data-testid="drop-indicator"
-                  style={{ left: Math.min(drop.line.x1, drop.line.x2), top: Math.min(drop.line.y1, drop.line.y2), width: Math.abs(drop.line.x2 - drop.line.x1) || undefined, height: Math.abs(drop.line.y2 - drop.line.y1) || undefined }} />
-              </ViewportPortal>
-            )}
-          </ReactFlow>
-        </StatsContext.Provider>
-      </ActionsContext.Provider>
+      <ContentsContext.Provider value={contents}>
+        <ActionsContext.Provider value={actions}>
+          <StatsContext.Provider value={stats}>
+            <ReactFlow
+              nodes={nodes}
+              edges={edges}
+              nodeTypes={NODE_TYPES}
+              onNodesChange={onNodesChange}
+              onNodeClick={onNodeClick}
+              onPaneClick={onPaneClick}
+              onNodeDrag={onNodeDrag}
+              onNodeDragStop={onNodeDragStop}
+              nodesConnectable={false}
+              edgesFocusable={false}
+              elementsSelectable
+              elevateNodesOnSelect={false}
+              elevateEdgesOnSelect={false}
+              selectNodesOnDrag={false}
+              deleteKeyCode={null}
+              selectionKeyCode={null}
+              multiSelectionKeyCode={null}
+              disableKeyboardA11y
+              zoomOnDoubleClick={false}
+              onlyRenderVisibleElements={many}
+              minZoom={0.02}
+              maxZoom={2.5}
+            >
+              <Background variant={BackgroundVariant.Dots} gap={18} size={1} color="#dbe2ea" />
+              <Controls showInteractive={false} position="bottom-left" />
+              {drop && (
+                <ViewportPortal>
+                  <DropIndicator drop={drop} />
+                </ViewportPortal>
+              )}
+            </ReactFlow>
+          </StatsContext.Provider>
+        </ActionsContext.Provider>
+      </ContentsContext.Provider>
       {quick && (
         <QuickInsert onPick={pickQuick} onClose={closeQuick} where={selection.length ? 'after the selection' : 'at the end'} />
       )}
@@ -437,26 +504,4 @@ function CanvasInner({ store, probeStats, onChipClick }: CanvasProps): React.Rea
       {layoutError && <div className="strata-layout-error" role="status">layout failed: {layoutError}</div>}
     </div>
   );
-}
-
-function num(v: number | string): string {
-  if (typeof v === 'string') return v;
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(3)));
-}
-
-/** Hover text for each probed stack item: its statistics. */
-function statsOf(probes: readonly ProbeSummary[]): ProbeStats | undefined {
-  if (!probes.length) return undefined;
-  const m = new Map<string, (string | undefined)[]>();
-  for (const p of probes) {
-    const s = p.stats;
-    let text = `${p.dtype}[${p.shape.join(',')}] · mean ${num(s.mean)} · std ${num(s.std)} · min ${num(s.min)} · max ${num(s.max)}`;
-    if (s.nan || s.inf) text += ` · NaN ${s.nan} · Inf ${s.inf}`;
-    const row = m.get(p.path) ?? [];
-    row[p.index] = `${text} (click for the tensor view)`;
-    m.set(p.path, row);
-  }
-  return m;
 }

@@ -7,7 +7,8 @@ import { applyEdit } from '../state/edits';
 import { type Placed, boxLayout } from './boxLayout';
 import { type Rect, dropTargetAt } from './drop';
 import { insertEdit, insertionAtSelection, isNoopMove, newNode } from './insert';
-import { type Projection, projectDocument } from './project';
+import { type Projection, SIZES, projectDocument } from './project';
+import { createStrataStore } from '../state/store';
 
 function laidOut(doc: StrataDocument): { proj: Projection; rects: Map<string, Rect> } {
   const proj = projectDocument(doc, traceDocument(doc));
@@ -72,6 +73,65 @@ describe('drop targets', () => {
     const next = applyEdit(one, e);
     expect(next.root.kind).toBe('Serial');
     expect(next.root.children!.map((c) => c.kind)).toEqual(['Embedding', 'Relu']);
+  });
+});
+
+describe('layer arguments: replace a filled one, fill an optional one', () => {
+  const doc = codeToDocument('# input: float32[B,16]\ntl.Serial(tl.Residual(tl.Dense(16), shortcut=tl.Dense(16)), tl.Scan(tl.Serial(tl.Dense(8), tl.Relu()), n_carry=0), tl.Residual(tl.Relu()))');
+  const { proj, rects } = laidOut(doc);
+  const at = (p: { x: number; y: number }, exclude?: string) => dropTargetAt(p, proj, rects, 'n1', exclude);
+
+  it('a drop on the layer filling an argument replaces it, and the indicator boxes that layer', () => {
+    const shortcut = rects.get('n4')!;
+    const t = at(centre(shortcut));
+    expect(t).toMatchObject({ place: { parent: 'n2', slot: 'shortcut' }, replace: { id: 'n4', kind: 'Dense', box: shortcut } });
+    // the Residual's own layers still take insertions between them
+    const dense = rects.get('n3')!;
+    expect(at({ x: centre(dense).x, y: dense.y + 3 })).toMatchObject({ place: { parent: 'n2', children: 0 } });
+    expect(at({ x: centre(dense).x, y: dense.y + 3 })).not.toHaveProperty('replace');
+  });
+
+  it('a container filling an argument: its header replaces it, its body takes layers', () => {
+    const body = rects.get('n6')!;
+    expect(at({ x: centre(body).x, y: body.y + SIZES.headerH / 2 })).toMatchObject({ place: { parent: 'n5', slot: 'layer' }, replace: { id: 'n6', kind: 'Serial' } });
+    const relu = rects.get('n8')!;
+    expect(at({ x: centre(relu).x, y: relu.y + relu.h - 3 })).toMatchObject({ place: { parent: 'n6', children: 2 } });
+  });
+
+  it('replacing is one undoable edit', () => {
+    const store = createStrataStore(doc);
+    const t = at(centre(rects.get('n4')!));
+    if (!t || !('place' in t)) throw new Error('no place');
+    expect(store.getState().edit(insertEdit(store.getState().doc, { place: t.place }, { id: 'x', kind: 'Relu' }))).toBe(true);
+    expect(store.getState().doc.root.children![0].slots).toEqual({ shortcut: { id: 'x', kind: 'Relu' } });
+    store.getState().undo();
+    expect(store.getState().doc).toEqual(doc);
+  });
+
+  it('moving the layer over its own argument replaces nothing; moving another one there replaces', () => {
+    const self = at(centre(rects.get('n4')!), 'n4');
+    expect(self).not.toHaveProperty('replace');
+    expect(self).not.toMatchObject({ place: { slot: 'shortcut' } });
+    const t = at(centre(rects.get('n4')!), 'n3');
+    expect(t).toMatchObject({ place: { parent: 'n2', slot: 'shortcut' }, replace: { id: 'n4' } });
+    if (!t || !('place' in t)) throw new Error('no place');
+    const moved = applyEdit(doc, { type: 'move', id: 'n3', place: t.place });
+    expect(moved.root.children![0]).toMatchObject({ children: [], slots: { shortcut: { id: 'n3', kind: 'Dense' } } });
+  });
+
+  it('an optional argument left out is a placeholder you can drop into', () => {
+    const empties = proj.nodes.filter((n) => n.type === 'empty').map((n) => n.type === 'empty' && [n.id, n.data.label, n.data.optional]);
+    expect(empties).toEqual([['e:n9:shortcut', 'shortcut (optional)', true]]);
+    const ph = rects.get('e:n9:shortcut')!;
+    expect(at(centre(ph))).toMatchObject({ place: { parent: 'n9', slot: 'shortcut' } });
+    const filled = applyEdit(doc, insertEdit(doc, { place: { parent: 'n9', slot: 'shortcut' } }, { id: 'y', kind: 'Relu' }));
+    expect(traceDocument(filled).errors).toEqual([]);
+    expect(laidOut(filled).proj.nodes.some((n) => n.id === 'e:n9:shortcut')).toBe(false);
+    // inside a macro's expansion nothing can be dropped: no placeholders for its Residuals' shortcuts
+    const lm = codeToDocument('# input: int32[B,L]\nimport trax\ntrax.models.TransformerLM(100, d_model=8, d_ff=16, n_layers=1, n_heads=2)');
+    const lmProj = projectDocument(lm, traceDocument(lm));
+    expect(lmProj.nodes.some((n) => n.type === 'box' && n.data.kind === 'Residual')).toBe(true);
+    expect(lmProj.nodes.filter((n) => n.type === 'empty')).toEqual([]);
   });
 });
 

@@ -1,18 +1,22 @@
 /**
  * Where a layer dropped at a point of the canvas goes: into the innermost
  * editable container under the pointer, between the two children around it
- * (or as a new lane of a Branch/Parallel), into an empty slot placeholder, or,
- * when the model's root holds no list of layers, beside the root (wrapped in a
- * Serial). Pure geometry over the projection and the laid-out rectangles.
+ * (or as a new lane of a Branch/Parallel), into an empty slot placeholder
+ * (required or optional layer arguments), onto a filled layer argument
+ * (Residual's shortcut, Scan's layer, Cond's branches), replacing the layer
+ * there, or, when the model's root holds no list of layers, beside the root
+ * (wrapped in a Serial). Pure geometry over the projection and the laid-out
+ * rectangles.
  */
 import type { Place } from '../state/edits';
-import type { Projection } from './project';
+import { type Projection, SIZES } from './project';
 
 export interface Rect { x: number; y: number; w: number; h: number }
 export interface Line { x1: number; y1: number; x2: number; y2: number }
 
 export type DropTarget =
-  | { place: Place; line: Line }
+  /** `replace`: the place is a filled layer argument; the drop replaces the layer drawn in `box` */
+  | { place: Place; line: Line; replace?: { id: string; kind: string; box: Rect } }
   /** the root takes no layers: wrap it in a Serial with the new layer before or after it */
   | { wrapRoot: 'before' | 'after'; line: Line };
 
@@ -40,11 +44,19 @@ export function dropTargetAt(p: P, proj: Projection, rects: ReadonlyMap<string, 
         if (node?.type === 'empty' && node.data.place) return { place: node.data.place, line: { x1: r.x + 6, y1: r.y + r.h / 2, x2: r.x + r.w - 6, y2: r.y + r.h / 2 } };
         return null;
       }
-      if (cid !== exclude && proj.containers.has(cid) && p.y > r.y + EDGE && p.y < r.y + r.h - EDGE) {
+      const slot = info.slots.find((s) => s.id === cid);
+      // a container filling a layer argument: its header band means the argument itself (replace it)
+      const top = slot ? Math.max(EDGE, SIZES.headerH) : EDGE;
+      if (cid !== exclude && proj.containers.has(cid) && p.y > r.y + top && p.y < r.y + r.h - EDGE) {
         const t = descend(cid);
         if (t) return t;
       }
-      if (info.slots.some((s) => s.id === cid)) return null;
+      if (slot) {
+        if (!info.docId || cid === exclude) return null;
+        const node = proj.nodes.find((n) => n.id === cid);
+        const kind = node && (node.type === 'layer' || node.type === 'box') ? node.data.kind : 'layer';
+        return { place: { parent: info.docId, slot: slot.name }, line: { x1: r.x, y1: r.y, x2: r.x + r.w, y2: r.y }, replace: { id: cid, kind, box: r } };
+      }
       break;
     }
     if (!info.docId) return null;

@@ -1,10 +1,14 @@
 /**
  * The canvas's node components (memoised: React Flow re-renders a node only
  * when its node object changes, and the projection keeps unchanged ones).
+ * What a node shows comes from the canvas's NodeContents (contents.ts), so a
+ * change of content alone re-renders just that node.
  */
 import { createContext, memo, useContext, type MouseEvent } from 'react';
 import { Handle, type Node, type NodeProps, Position } from '@xyflow/react';
 import { type EmptyData, type LayerData, type StackData, collapsedLine, subtitle } from './project';
+import { useNodeContent } from './contents';
+import type { ProbeStats } from '../panels/runState';
 
 export type LayerRFNode = Node<LayerData, 'layer' | 'box'>;
 export type StackRFNode = Node<StackData, 'stack'>;
@@ -26,8 +30,8 @@ export interface CanvasActions {
 
 export const ActionsContext = createContext<CanvasActions>({ toggleCollapsed: () => {}, chipClick: () => {} });
 
-/** Statistics text per probe path and stack index (after a run), shown on hover. */
-export type ProbeStats = ReadonlyMap<string, readonly (string | undefined)[]>;
+/** After a run: the statistics of each probed stack item (a line under its chip, all of them on hover). */
+export type { ProbeStats };
 export const StatsContext = createContext<ProbeStats | undefined>(undefined);
 
 const handle = (type: 'source' | 'target'): React.ReactElement => (
@@ -66,7 +70,8 @@ function Toggle({ d }: { d: LayerData }): React.ReactElement {
   );
 }
 
-export const LayerNode = memo(function LayerNode({ data: d, selected }: NodeProps<LayerRFNode>) {
+export const LayerNode = memo(function LayerNode({ id, data, selected }: NodeProps<LayerRFNode>) {
+  const d = useNodeContent(id, data);
   const sub = subtitle(d);
   return (
     <div className={classes(d, selected, 'strata-layer')} data-testid="layer-node" data-kind={d.kind} data-path={d.path} data-id={d.id}
@@ -87,7 +92,8 @@ export const LayerNode = memo(function LayerNode({ data: d, selected }: NodeProp
   );
 });
 
-export const GroupNode = memo(function GroupNode({ data: d, selected }: NodeProps<LayerRFNode>) {
+export const GroupNode = memo(function GroupNode({ id, data, selected }: NodeProps<LayerRFNode>) {
+  const d = useNodeContent(id, data);
   const right = [d.arity, d.params].filter(Boolean).join(' · ');
   return (
     <div className={classes(d, selected, 'strata-group') + (d.path === '' ? ' is-root' : '')} data-testid="layer-node" data-kind={d.kind} data-path={d.path} data-id={d.id}
@@ -110,10 +116,11 @@ export const GroupNode = memo(function GroupNode({ data: d, selected }: NodeProp
   );
 });
 
-export const StackNode = memo(function StackNode({ data: d }: NodeProps<StackRFNode>) {
+export const StackNode = memo(function StackNode({ id, data }: NodeProps<StackRFNode>) {
+  const d = useNodeContent(id, data);
   const { chipClick } = useContext(ActionsContext);
   const stats = useContext(StatsContext);
-  const s = d.probe !== null ? stats?.get(d.probe) : undefined;
+  const probe = d.probe;
   return (
     <div className="strata-stack" data-role={d.role} data-probe={d.probe ?? undefined}>
       {d.role !== 'input' && handle('target')}
@@ -122,22 +129,35 @@ export const StackNode = memo(function StackNode({ data: d }: NodeProps<StackRFN
       ) : d.chips.length === 0 ? (
         <span className="strata-stack-empty">empty stack</span>
       ) : (
-        d.chips.map((c, k) => (
-          <span key={k} className={`strata-chip c${c.colour}${s?.[k] ? ' has-stats' : ''}`} data-testid="stack-chip" data-index={k}
-            title={s?.[k] ?? (k === 0 ? 'top of the stack' : `stack item ${k}`)}
-            onClick={(e) => { e.stopPropagation(); chipClick({ probe: d.probe, index: k, text: c.text, role: d.role }); }}>
-            {c.text}
-          </span>
-        ))
+        d.chips.map((c, k) => {
+          const st = probe !== null ? stats?.at(probe, k) : undefined;
+          const chip = (
+            <span key={k} className={`strata-chip c${c.colour}${st ? ' has-stats' : ''}`} data-testid="stack-chip" data-index={k}
+              title={st?.tip ?? (k === 0 ? 'top of the stack' : `stack item ${k}`)}
+              onClick={(e) => { e.stopPropagation(); chipClick({ probe: d.probe, index: k, text: c.text, role: d.role }); }}>
+              {c.text}
+            </span>
+          );
+          // after a run: the chip over its statistics line (and a red NaN/Inf badge)
+          return st ? (
+            <span key={k} className="strata-chip-col">
+              {chip}
+              <span className="strata-edge-stats" data-testid="edge-stats" title={st.tip}>
+                {st.line}{st.bad && <span className="strata-nan-badge" data-testid="nan-badge">{st.bad}</span>}
+              </span>
+            </span>
+          ) : chip;
+        })
       )}
       {d.role !== 'output' && handle('source')}
     </div>
   );
 });
 
-export const EmptyNode = memo(function EmptyNode({ data: d }: NodeProps<EmptyRFNode>) {
+export const EmptyNode = memo(function EmptyNode({ id, data }: NodeProps<EmptyRFNode>) {
+  const d = useNodeContent(id, data);
   return (
-    <div className={`strata-emptyslot${d.place ? '' : ' is-readonly'}`} data-testid="empty-slot">
+    <div className={`strata-emptyslot${d.place ? '' : ' is-readonly'}${d.optional ? ' is-optional' : ''}`} data-testid="empty-slot">
       {handle('target')}
       {d.label}
       {handle('source')}

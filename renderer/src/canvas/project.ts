@@ -74,6 +74,8 @@ export type EmptyData = {
   label: string;
   /** where a dropped layer goes (null when it is not editable: inside a macro) */
   place: Place | null;
+  /** an optional layer argument left out (drawn lighter) */
+  optional?: boolean;
 };
 
 export type ProjNode =
@@ -117,6 +119,8 @@ export interface Projection {
 export interface ProjectOptions {
   /** collapse state of nodes outside the document (in macro expansions), id → collapsed */
   localCollapsed?: ReadonlyMap<string, boolean>;
+  /** after a run: stack rows are taller, with a statistics line under the chips */
+  edgeStats?: boolean;
 }
 
 // ---------------------------------------------------------------- sizes (estimated; the CSS uses the same fonts)
@@ -130,6 +134,7 @@ export const SIZES = {
   lineH: 15,
   headerH: 28,
   chipH: 20,
+  statsH: 13,
   chipPad: 12,
   chipGap: 4,
   pad: 12,
@@ -148,16 +153,36 @@ function rowWidth(chips: Chip[] | null): number {
   return chips.reduce((w, c) => w + chipWidth(c.text), 0) + SIZES.chipGap * (chips.length - 1) + 4;
 }
 
+/**
+ * Widths a little wider than the text needs, kept while the text still fits
+ * (and is not much narrower): typing a parameter changes the text of many
+ * chips and boxes by a character or two, and those then keep their size, so
+ * the layout graph stays the same object and nothing moves (no new layout,
+ * no React Flow update of every node after each keystroke).
+ */
+const SLACK = 14;
+const roomyWidths = new Map<string, number>();
+function roomy(key: string, need: number): number {
+  const prev = roomyWidths.get(key);
+  // kept unless much too wide: text that flips between two lengths as one types (a parameter shown or cut
+  // short with …) keeps the wider size
+  if (prev !== undefined && need <= prev && need >= prev - Math.max(3 * SLACK, prev * 0.3)) return prev;
+  const w = Math.ceil((need + SLACK) / 8) * 8;
+  if (roomyWidths.size > 50_000) roomyWidths.clear();
+  roomyWidths.set(key, w);
+  return w;
+}
+
 function leafWidth(d: LayerData): number {
   const w = Math.max(d.kind.length * SIZES.titleChar + (d.collapsible ? 22 : 0), subtitle(d).length * SIZES.smallChar,
     (d.collapsed ? collapsedLine(d).length : 0) * SIZES.smallChar, (d.slot?.length ?? 0) * SIZES.smallChar + 14,
     (d.error ? d.error.message.split('\n')[0].length : 0) * SIZES.smallChar);
-  return Math.round(Math.min(SIZES.maxLeafW, Math.max(SIZES.minLeafW, w + 24)));
+  return Math.round(Math.min(SIZES.maxLeafW, Math.max(SIZES.minLeafW, roomy(`l:${d.id}`, w + 24))));
 }
 
 function headerWidth(d: LayerData): number {
   const right = [d.arity, d.params].filter(Boolean).join(' · ');
-  return Math.round(d.kind.length * SIZES.titleChar + d.detail.length * SIZES.smallChar + right.length * SIZES.smallChar + 64);
+  return roomy(`h:${d.id}`, Math.round(d.kind.length * SIZES.titleChar + d.detail.length * SIZES.smallChar + right.length * SIZES.smallChar + 64));
 }
 
 /** The second line of a compact box: key parameters, `n_in → n_out` (not 1 → 1), parameter count; collapsed: key parameters only. */
@@ -256,9 +281,11 @@ interface Ctx {
   localVersion: number;
   extraErrors: Map<string, { code: ErrorCode; message: string }>;
   extraKey: string;
+  /** a stack row's height */
+  rowH: number;
 }
 
-const subMemo = new WeakMap<NodeTrace, { key: string; sub: Sub }>();
+const subMemo = new WeakMap<NodeTrace, { at: At; localVersion: number; extraKey: string; rowH: number; sub: Sub }>();
 const localVersions = new WeakMap<ReadonlyMap<string, boolean>, number>();
 let nextLocalVersion = 1;
 const EMPTY_LOCAL: ReadonlyMap<string, boolean> = new Map();
@@ -284,11 +311,15 @@ function layoutOptions(top: number, right: number, minW: number): Record<string,
 }
 
 function projectTrace(t: NodeTrace, at: At, ctx: Ctx): Sub {
-  const key = [at.path, at.loc, at.parent, at.slot, at.ins.join(','), at.alive, at.owner, ctx.localVersion, ctx.extraKey].join('|');
   const hit = subMemo.get(t);
-  if (hit && hit.key === key) return hit.sub;
+  // compared field by field (no key string: a container of 2,000 children checks 2,000 of these per edit)
+  if (hit && hit.localVersion === ctx.localVersion && hit.extraKey === ctx.extraKey && hit.rowH === ctx.rowH) {
+    const h = hit.at;
+    if (h.path === at.path && h.loc === at.loc && h.parent === at.parent && h.slot === at.slot && h.alive === at.alive
+      && h.owner === at.owner && sameItems(h.ins, at.ins)) return hit.sub;
+  }
   const sub = projectUncached(t, at, ctx);
-  subMemo.set(t, { key, sub });
+  subMemo.set(t, { at, localVersion: ctx.localVersion, extraKey: ctx.extraKey, rowH: ctx.rowH, sub });
   return sub;
 }
 
@@ -349,15 +380,19 @@ function projectUncached(t: NodeTrace, at: At, ctx: Ctx): Sub {
   const elkKids: ElkInput[] = [];
   const elkEdges: NonNullable<ElkInput['edges']> = [];
   const containers: ContainerInfo[] = [info];
+  const parts = partsOf(id);
+  let nLinks = 0;
   const link = (s: string, d: string, drawn = true): void => {
-    const eid = `${s}->${d}`;
-    if (drawn) edges.push(edgeOf(eid, s, d));
-    elkEdges.push({ id: eid, sources: [s], targets: [d] });
-  };
-  const row = (rid: string, chips: Chip[] | null, probe: string): void => {
-    const n: ProjNode = { id: rid, type: 'stack', parentId: id, data: { chips, probe, role: 'edge' }, width: Math.ceil(rowWidth(chips)), height: SIZES.chipH };
-    nodes.push(n);
-    elkKids.push(intern({ id: rid, width: n.width, height: n.height }));
+    // the k-th link of this container as last time: its objects again (no id string built and looked up)
+    let l = parts.links[nLinks];
+    if (!l || l.s !== s || l.d !== d) {
+      const eid = `${s}->${d}`;
+      l = { s, d, edge: edgeOf(eid, s, d), elk: { id: eid, sources: [s], targets: [d] } };
+      parts.links[nLinks] = l;
+    }
+    nLinks++;
+    if (drawn) edges.push(l.edge);
+    elkEdges.push(l.elk);
   };
   const child = (v: (typeof vis)[number]): string => {
     const kid = flow.kids.get(v.key);
@@ -381,13 +416,16 @@ function projectUncached(t: NodeTrace, at: At, ctx: Ctx): Sub {
   const afterRow = (v: (typeof vis)[number], cid: string): string => {
     const s = edgeStacks(v.owner, v.key, v.trace);
     const colours = typeof v.key === 'number' && v.owner.stacks ? flow.stacks?.[v.key + 1] : flow.kids.get(v.key)?.out;
-    const rid = `s:${id}:${v.key}`;
-    row(rid, chipsOf(s.after, colours), childPath(at.loc, t.node.kind, v.key));
-    link(cid, rid);
-    return rid;
+    const r = edgeRow(parts.rows, v.key, id, at.loc, t.node.kind, s.after, colours, ctx.rowH);
+    nodes.push(r.node);
+    elkKids.push(r.elk);
+    link(cid, r.node.id);
+    return r.node.id;
   };
-  const empty = (eid: string, label: string, place: Place | null): string => {
-    const n: ProjNode = { id: eid, type: 'empty', parentId: id, data: { label, place }, width: 170, height: 34 };
+  const empty = (eid: string, label: string, place: Place | null, optional = false): string => {
+    const n: ProjNode = optional
+      ? { id: eid, type: 'empty', parentId: id, data: { label, place, optional }, width: 130, height: 26 }
+      : { id: eid, type: 'empty', parentId: id, data: { label, place }, width: 170, height: 34 };
     nodes.push(n);
     elkKids.push(intern({ id: eid, width: n.width, height: n.height }));
     return eid;
@@ -423,11 +461,14 @@ function projectUncached(t: NodeTrace, at: At, ctx: Ctx): Sub {
     laneHeads.push(cid);
     afterRow(v, cid);
   }
-  // required layer arguments not filled yet
+  // layer arguments not filled yet (optional ones too, drawn lighter: a drop there sets them)
   if (!t.expansion) {
     for (const s of slotSpecs) {
-      if (s.arg !== 'slot' || s.optional || s.defaultKind || t.node.slots?.[s.name]) continue;
-      const eid = empty(`e:${id}:${s.name}`, `${s.name}: drop a layer`, editable ? { parent: id, slot: s.name } : null);
+      if (s.arg !== 'slot' || t.node.slots?.[s.name]) continue;
+      const optional = !!(s.optional || s.defaultKind);
+      // an optional argument is offered only where a drop can set it (not inside a macro's expansion)
+      if (optional && !editable) continue;
+      const eid = empty(`e:${id}:${s.name}`, optional ? `${s.name} (optional)` : `${s.name}: drop a layer`, editable ? { parent: id, slot: s.name } : null, optional);
       info.slots.push({ name: s.name, id: eid });
       laneHeads.push(eid);
     }
@@ -437,6 +478,7 @@ function projectUncached(t: NodeTrace, at: At, ctx: Ctx): Sub {
     elkKids.unshift(intern({ id: fork, width: 1, height: 1 }));
     for (const h of laneHeads) link(fork, h, false);
   }
+  parts.links.length = nLinks;
   const elk = intern({
     id,
     layoutOptions: layoutOptions(SIZES.headerH + 8, data.shortcut ? SIZES.shortcutPad : SIZES.pad, headerWidth(data)),
@@ -444,6 +486,56 @@ function projectUncached(t: NodeTrace, at: At, ctx: Ctx): Sub {
     edges: elkEdges,
   });
   return { nodes, edges, elk, containers, parents };
+}
+
+type StackNode = Extract<ProjNode, { type: 'stack' }>;
+interface RowMemo {
+  loc: string; kind: string; stack: readonly ShapeDtype[] | null; colours: readonly number[] | null | undefined; h: number;
+  node: StackNode; elk: ElkInput;
+}
+interface LinkMemo { s: string; d: string; edge: ProjEdge; elk: { id: string; sources: string[]; targets: string[] } }
+/** What a container made last time: its rows by child key, its links in order. */
+interface Parts { rows: Map<number | string, RowMemo>; links: LinkMemo[] }
+const partsMemo = new Map<string, Parts>();
+
+function partsOf(id: string): Parts {
+  let p = partsMemo.get(id);
+  if (!p) {
+    if (partsMemo.size > 20_000) partsMemo.clear();
+    p = { rows: new Map(), links: [] };
+    partsMemo.set(id, p);
+  }
+  return p;
+}
+
+function sameItems<T>(a: readonly T[] | null | undefined, b: readonly T[] | null | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The chip row after a child: the same objects while its stack holds the same
+ * items (the trace reuses unchanged children's outputs), so a container
+ * re-projected because one of its 2,000 children changed re-makes one or two
+ * rows, not 2,000.
+ */
+function edgeRow(
+  rows: Parts['rows'], key: number | string, parent: string, loc: string, kind: string,
+  stack: readonly ShapeDtype[] | null, colours: readonly number[] | null | undefined, h: number,
+): RowMemo {
+  const m = rows.get(key);
+  if (m && m.loc === loc && m.kind === kind && m.h === h && sameItems(m.stack, stack) && sameItems(m.colours, colours)) return m;
+  const rid = `s:${parent}:${key}`;
+  const chips = chipsOf(stack, colours);
+  const node: StackNode = {
+    id: rid, type: 'stack', parentId: parent, data: { chips, probe: childPath(loc, kind, key), role: 'edge' },
+    width: roomy(rid, Math.ceil(rowWidth(chips))), height: h,
+  };
+  const r: RowMemo = { loc, kind, stack, colours, h, node, elk: intern({ id: rid, width: node.width, height: node.height }) };
+  rows.set(key, r);
+  return r;
 }
 
 /**
@@ -508,11 +600,11 @@ function docIdsOf(doc: StrataDocument): Set<string> {
 const modelRows = new Map<string, { key: string; node: Extract<ProjNode, { type: 'stack' }> }>();
 
 /** The model's input or output row (the same object while its chips are the same). */
-function modelRow(id: string, chips: Chip[] | null, probe: string | null, role: StackData['role']): Extract<ProjNode, { type: 'stack' }> {
-  const key = JSON.stringify(chips);
+function modelRow(id: string, chips: Chip[] | null, probe: string | null, role: StackData['role'], height: number): Extract<ProjNode, { type: 'stack' }> {
+  const key = `${height}|${JSON.stringify(chips)}`;
   const hit = modelRows.get(id);
   if (hit && hit.key === key) return hit.node;
-  const node = { id, type: 'stack' as const, data: { chips, probe, role }, width: Math.ceil(rowWidth(chips)), height: SIZES.chipH };
+  const node = { id, type: 'stack' as const, data: { chips, probe, role }, width: roomy(id, Math.ceil(rowWidth(chips))), height };
   modelRows.set(id, { key, node });
   return node;
 }
@@ -530,6 +622,7 @@ export function projectDocument(doc: StrataDocument, trace: DocumentTrace, opts:
   const ctx: Ctx = {
     docIds: docIdsOf(doc), local, localVersion: lv, extraErrors,
     extraKey: [...extraErrors].map(([k, v]) => `${k}:${v.message}`).join(';'),
+    rowH: SIZES.chipH + (opts.edgeStats ? SIZES.statsH : 0),
   };
   const root = trace.root;
   const inCols = trace.input.map((_, i) => i % PALETTE_SIZE);
@@ -539,8 +632,8 @@ export function projectDocument(doc: StrataDocument, trace: DocumentTrace, opts:
   const sub = projectTrace(root, { path: '', loc: '', parent: null, slot: null, ins, alive, owner: root.node.id }, ctx);
   const outCols = [...flowColours(root, ins, alive).out, ...inCols.slice(nIn)];
 
-  const inRow = modelRow('stack:input', chipsOf(trace.input, inCols), null, 'input');
-  const outRow = modelRow('stack:output', chipsOf(trace.output, outCols), '', 'output');
+  const inRow = modelRow('stack:input', chipsOf(trace.input, inCols), null, 'input', SIZES.chipH);
+  const outRow = modelRow('stack:output', chipsOf(trace.output, outCols), '', 'output', ctx.rowH);
   const rid = root.node.id;
   const edges: ProjEdge[] = [edgeOf(`${inRow.id}->${rid}`, inRow.id, rid), ...sub.edges, edgeOf(`${rid}->${outRow.id}`, rid, outRow.id)];
   // the same graph object while nothing that is laid out changed (the layout is not asked again)
