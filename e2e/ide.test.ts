@@ -6,8 +6,9 @@
  * error fails the test.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { type Server, Session, chromiumInstalled, ensureBuilt, launchChromium, startServer } from './harness';
 
@@ -225,6 +226,12 @@ describe('the IDE in a browser', () => {
     await page.getByTestId('run').click();
     // every edge gets the real tensor's statistics
     await expect.poll(() => page.locator('[data-testid="stack-chip"].has-stats').count(), { timeout: 60_000 }).toBeGreaterThan(10);
+    // …under its chips: a compact μ/σ line; this model has no NaN or Inf (no red badge)
+    const edgeStats = page.getByTestId('edge-stats');
+    await expect.poll(() => edgeStats.count()).toBeGreaterThan(10);
+    expect(await edgeStats.first().textContent()).toMatch(/^μ -?[\d.e-]+ σ [\d.e-]+$/);
+    expect(await page.getByTestId('nan-badge').count()).toBe(0);
+    await settled(page);
     await step('ran');
     const logits = page.getByTestId('stack-chip').filter({ hasText: 'float32[B,L,32000]' }).last();
     await logits.click();
@@ -235,7 +242,93 @@ describe('the IDE in a browser', () => {
     expect(await view.getByTestId('heatmap').count()).toBe(1);
     expect(await view.textContent()).toMatch(/mean/i);
     await step('tensor-view');
+
+    // a chosen 2-D slice, cut by the host from the run it keeps: 128 columns of 250 logits each
+    const heat = view.getByTestId('heatmap');
+    const caption = view.getByTestId('heatmap-caption');
+    const image = () => heat.evaluate((c) => (c as unknown as { toDataURL(): string }).toDataURL());
+    await expect.poll(() => caption.textContent()).toMatch(/^\[0, :, :\] · \d+×128 · stride 1×250/);
+    const batch0 = await image();
+    await view.getByTestId('slice-at-0').fill('1');
+    await expect.poll(() => caption.textContent()).toMatch(/^\[1, :, :\] · \d+×128 · stride 1×250/);
+    expect(await image()).not.toBe(batch0);
+    await heat.scrollIntoViewIfNeeded();
+    await step('slice-batch-1');
+    // the batch axis down, a position along the sequence
+    await view.getByTestId('slice-rows').selectOption('0');
+    await view.getByTestId('slice-at-1').fill('7');
+    await expect.poll(() => caption.textContent()).toMatch(/^\[:, 7, :\] · 2×128 · stride 1×250/);
+    await heat.scrollIntoViewIfNeeded();
+    await step('slice-rows-batch');
+    // the document changes: another slice needs a new run
+    await page.evaluate(() => {
+      const w = globalThis as unknown as { __strataStore: { getState(): { edit(e: unknown): boolean } } };
+      w.__strataStore.getState().edit({ type: 'setParam', id: 'n1', name: 'dropout', value: 0.2 });
+    });
+    await view.getByTestId('slice-at-1').fill('3');
+    await expect.poll(() => view.getByTestId('slice-problem').textContent()).toMatch(/run it again/);
+    await view.getByTestId('slice-problem').scrollIntoViewIfNeeded();
+    await step('slice-stale');
+    await view.getByTestId('slice-run-again').click();
+    await expect.poll(() => caption.textContent(), { timeout: 60_000 }).toMatch(/^\[:, 3, :\] · 2×128/);
+    await heat.scrollIntoViewIfNeeded();
+    await step('slice-after-rerun');
   }, 180_000);
+
+  it.skipIf(skip)(`drops onto a layer argument: replaces a filled one (undoably), fills an optional one${why}`, async () => {
+    const { page, step } = bind(await open('layer-arguments', '?example=mlp-mnist'));
+    await page.evaluate((code) => {
+      const w = globalThis as unknown as { __strataStore: { getState(): { setCode(t: string): void } } };
+      w.__strataStore.getState().setCode(code);
+    }, '# input: float32[B,16]\nfrom trax import layers as tl\n\nmodel = tl.Serial(tl.Residual(tl.Dense(16), shortcut=tl.Dense(16)), tl.Residual(tl.Relu()))\n');
+    await settled(page);
+    expect(await nodes(page)).toEqual(['Serial@', 'Residual@0', 'Dense@0.0', 'Dense@0.shortcut', 'Residual@1', 'Relu@1.0']);
+    const placeholder = page.getByTestId('empty-slot').filter({ hasText: 'shortcut (optional)' });
+    expect(await placeholder.count()).toBe(1);
+    await step('opened');
+
+    // drag a Tanh over the filled shortcut: the indicator says replace
+    const dragOver = async (kind: string, target: Locator): Promise<Locator> => {
+      await page.getByTestId('palette-search').fill(kind);
+      const item = page.getByTestId(`palette-item-${kind}`);
+      await item.hover();
+      await page.mouse.down();
+      const box = (await target.boundingBox())!;
+      const x = box.x + box.width / 2, y = box.y + box.height / 2;
+      await page.mouse.move(x, y, { steps: 6 });
+      // Playwright's drag sends only dragenter on the step that enters an element: dragover comes with the next move
+      await page.mouse.move(x + 1, y + 1);
+      await page.mouse.move(x, y);
+      return page.getByTestId('drop-indicator');
+    };
+    const indicator = await dragOver('Tanh', node(page, '0.shortcut'));
+    await expect.poll(() => indicator.getAttribute('data-mode')).toBe('replace');
+    expect(await indicator.textContent()).toBe('replace Dense');
+    await step('replace-indicator');
+    await page.mouse.up();
+    await page.getByTestId('palette-search').fill('');
+    await settled(page);
+    expect(await nodes(page)).toEqual(['Serial@', 'Residual@0', 'Dense@0.0', 'Tanh@0.shortcut', 'Residual@1', 'Relu@1.0']);
+    await step('replaced');
+
+    // into the optional placeholder of the second Residual
+    const into = await dragOver('Dense', placeholder);
+    await expect.poll(() => into.getAttribute('data-mode')).toBe('insert');
+    await page.mouse.up();
+    await page.getByTestId('palette-search').fill('');
+    await settled(page);
+    await expect.poll(() => nodes(page)).toContain('Dense@1.shortcut');
+    await step('filled');
+
+    // both are undoable
+    await page.getByTestId('canvas').click({ position: { x: 10, y: 10 } });
+    await page.keyboard.press('Control+z');
+    await settled(page);
+    await page.keyboard.press('Control+z');
+    await settled(page);
+    expect(await nodes(page)).toEqual(['Serial@', 'Residual@0', 'Dense@0.0', 'Dense@0.shortcut', 'Residual@1', 'Relu@1.0']);
+    await step('undone');
+  }, 120_000);
 
   it.skipIf(skip)(`saves, reopens, and gets the same document${why}`, async () => {
     const { page, step } = bind(await open('save-reopen', '?example=small-cnn'));
@@ -266,6 +359,63 @@ describe('the IDE in a browser', () => {
     await expect.poll(() => p2.getByTestId('recent-item').first().getAttribute('title')).toBe(path);
     await step2('recent');
   }, 120_000);
+
+  it.skipIf(skip)(`trains the MNIST MLP in the Train panel: live curves, progress to 30/30, a checkpoint, an ONNX export; errors named${why}`, async () => {
+    const { page, step } = bind(await open('train', '?example=mlp-mnist'));
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('train-panel').waitFor();
+    await page.getByTestId('train-steps').fill('30');
+    await page.getByTestId('train-eval-every').fill('10');
+    await page.getByTestId('train-batch').fill('16');
+    await step('train-panel');
+
+    const chart = page.getByTestId('train-chart');
+    const made = await chart.getAttribute('data-charts');
+    expect(Number(made)).toBeGreaterThan(0);
+    await page.getByTestId('train-start').click();
+    // the host trains (in the web server's worker thread); the panel polls it and feeds the curves
+    await expect.poll(() => chart.getAttribute('data-points').then(Number), { timeout: 60_000 }).toBeGreaterThan(0);
+    await step('training');
+    await expect.poll(() => page.getByTestId('train-progress').textContent(), { timeout: 60_000 }).toMatch(/^step 30\/30 · loss \d+\.\d{4} · acc \d+\.\d% · eval loss/);
+    await expect.poll(() => page.getByTestId('train-state').textContent()).toBe('done');
+    // train and eval points at steps 10, 20 and 30, drawn into the same two charts (setData, never a new chart)
+    expect(await chart.getAttribute('data-points')).toBe('3');
+    expect(await chart.getAttribute('data-charts')).toBe(made);
+    expect(await chart.locator('canvas').count()).toBe(2);
+    await expect.poll(() => page.getByTestId('train-checkpoint').allTextContents()).toEqual(['step 10', 'step 20', 'step 30']);
+    const dir = (await page.getByTestId('train-dir').getAttribute('title'))!;
+    expect(existsSync(join(dir, 'checkpoints', 'step-00000030', 'weights.npz'))).toBe(true);
+    await step('trained');
+
+    // Export trained model: ONNX, written where the path dialog says; it runs in onnxruntime
+    const onnx = join(server.workDir, 'trained-mlp.onnx');
+    await page.getByTestId('train-export-format').selectOption('onnx');
+    await page.getByTestId('train-export').click();
+    await page.getByTestId('path-input').fill(onnx);
+    await step('export-dialog');
+    await page.getByTestId('path-ok').click();
+    await expect.poll(() => page.getByTestId('train-export-status').textContent()).toMatch(/^Exported .*trained-mlp\.onnx \([\d,]+ bytes\)/);
+    expect(existsSync(onnx)).toBe(true);
+    const session = await ort.InferenceSession.create(onnx);
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(16 * 784), [16, 28, 28, 1]) });
+    expect(out[session.outputNames[0]].dims).toEqual([16, 10]);
+    await session.release();
+    await step('exported');
+
+    // the document changes after Start: the run is the model as it was, and the panel says so
+    await page.evaluate(() => {
+      const w = globalThis as unknown as { __strataStore: { getState(): { edit(e: unknown): boolean } } };
+      w.__strataStore.getState().edit({ type: 'remove', id: 'n9' });
+    });
+    await expect.poll(() => page.getByTestId('train-doc-note').textContent()).toMatch(/The model has changed since this run started: it trained the model as it was at Start/);
+    // a model that no longer ends in LogSoftmax cannot train on cross-entropy: the panel names the problem
+    await page.getByTestId('train-start').click();
+    await expect.poll(() => page.getByTestId('train-error').textContent()).toMatch(/CrossEntropyLoss reads log-probabilities, but the model does not end in them: it ends in Dense/);
+    // the last run stays on show
+    expect(await page.getByTestId('train-state').textContent()).toBe('done');
+    expect(await chart.getAttribute('data-points')).toBe('3');
+    await step('error');
+  }, 180_000);
 });
 
 /** The page of a session with its step function bound. */

@@ -8,8 +8,8 @@
  *   one channel per HostApi method (`strata:<method>`), each checking the
  *   sender and the arguments before anything runs.
  * - Files (open, save, recent, recovery, examples) are served here, next to
- *   the native file dialogs they need; runs and exports go to a utility
- *   process (electron/engine.ts): onnxruntime never loads in this process
+ *   the native file dialogs they need; runs, exports and training go to a
+ *   utility process (electron/engine.ts): onnxruntime never loads in this process
  *   or in the renderer, and a run never stalls menus or the window.
  * - Native menus drive the renderer by dispatching a cancelable
  *   `strata:menu` CustomEvent on its window (`detail: { command, … }`); a
@@ -23,10 +23,10 @@ import {
   BrowserWindow, Menu, type MenuItemConstructorOptions, type UtilityProcess, app, dialog, ipcMain, net, protocol, session, utilityProcess,
 } from 'electron';
 import { existsSync } from 'node:fs';
-import { dirname, join, normalize, sep } from 'node:path';
+import { basename, dirname, join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HOST_METHODS, type ExportRequest, type HostMethod } from '../engine/host/api';
-import { createFileHost } from '../engine/host/files';
+import { HOST_METHODS, type ExportRequest, type ExportTrainedRequest, type HostMethod, type TrainRequest } from '../engine/host/api';
+import { createFileHost, docFileName, newRunDir } from '../engine/host/files';
 import { type Remote, createRemote } from '../engine/host/remote';
 import type { RpcResponse } from '../engine/host/rpc';
 import { validateCall } from '../engine/host/validate';
@@ -58,6 +58,8 @@ function argValue(name: string): string | undefined {
 }
 
 let files: ReturnType<typeof createFileHost>;
+/** recent files, recovery, training runs (set when the app is ready) */
+let dataDir = '';
 let win: BrowserWindow | null = null;
 
 // ---------------------------------------------------------------- the engine (utility process)
@@ -86,13 +88,13 @@ const EXPORT_FILTERS: Record<ExportRequest['format'], { name: string; extensions
   weights: { name: 'Weights (NumPy .npz)', extensions: ['npz'], suffix: '.npz' },
 };
 
-function docName(doc: unknown): string {
-  try {
-    const v = (typeof doc === 'string' ? JSON.parse(doc) : doc) as { name?: unknown };
-    if (typeof v.name === 'string' && v.name) return v.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'model';
-  } catch { /* the default name */ }
-  return 'model';
-}
+const TRAINED_FILTERS: Record<ExportTrainedRequest['format'], { name: string; extensions: string[]; suffix: string }> = {
+  onnx: { name: 'ONNX model', extensions: ['onnx'], suffix: '.onnx' },
+  npz: { name: 'Weights (NumPy .npz)', extensions: ['npz'], suffix: '.npz' },
+  trax: { name: 'Trax Python', extensions: ['py'], suffix: '.py' },
+};
+
+const docName = docFileName;
 
 async function askSavePath(title: string, defaultName: string, filters: { name: string; extensions: string[] }[]): Promise<string | null> {
   const opts = { title, defaultPath: join(app.getPath('documents'), defaultName), filters };
@@ -132,6 +134,8 @@ const handlers: Record<HostMethod, Handler> = {
   saveRecovery: (text) => files.saveRecovery(text as string),
   readRecovery: () => files.readRecovery(),
   run: (req) => startEngine().call('run', [req]),
+  // the engine process keeps the runs it made (a restarted engine answers 'gone': run again)
+  tensorSlice: (req) => startEngine().call('tensorSlice', [req]),
   exportModel: async (r) => {
     const req = r as ExportRequest;
     if (!req.path) {
@@ -141,6 +145,23 @@ const handlers: Record<HostMethod, Handler> = {
       req.path = p;
     }
     return startEngine().call('exportModel', [req]);
+  },
+  // training runs in the engine process; a run without a directory gets one under the app's data folder
+  trainStart: (r) => {
+    const req = r as TrainRequest;
+    return startEngine().call('trainStart', [{ ...req, dir: req.dir || newRunDir(dataDir, req.doc) }]);
+  },
+  trainStatus: (req) => startEngine().call('trainStatus', [req]),
+  trainStop: (req) => startEngine().call('trainStop', [req]),
+  exportTrained: async (r) => {
+    const req = r as ExportTrainedRequest;
+    if (!req.path) {
+      const f = TRAINED_FILTERS[req.format];
+      const p = await askSavePath(`Export the trained model as ${f.name}`, `${req.dir ? basename(req.dir) : 'trained-model'}${f.suffix}`, [f]);
+      if (!p) return { ok: false, error: { code: 'bad_input', path: '', kind: '', message: 'export cancelled' } };
+      req.path = p;
+    }
+    return startEngine().call('exportTrained', [req]);
   },
 };
 
@@ -320,7 +341,8 @@ app.on('web-contents-created', (_e, contents) => {
 });
 
 void app.whenReady().then(async () => {
-  files = createFileHost({ examplesDir, dataDir: process.env.STRATA_DATA_DIR ?? app.getPath('userData') });
+  dataDir = process.env.STRATA_DATA_DIR ?? app.getPath('userData');
+  files = createFileHost({ examplesDir, dataDir });
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   serveRenderer();
   registerChannels();

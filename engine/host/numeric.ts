@@ -1,8 +1,10 @@
 /**
  * The host's numeric side: runs a document on onnxruntime and exports it.
  * Only summaries leave this module (statistics, a histogram, a ≤64×64
- * heatmap per tensor): whole tensors stay in the host process, so a run of a
- * large model sends the renderer kilobytes, not the activations.
+ * heatmap per tensor, and on request a ≤128×128 slice of one tensor):
+ * whole tensors stay in the host process, so a run of a large model sends
+ * the renderer kilobytes, not the activations. The last runs' tensors are
+ * kept (within a memory cap, slices.ts) for the tensor view's slices.
  *
  * onnxruntime-node's `session.run` blocks the JavaScript thread it runs on,
  * so the transports run this module off their event loop (a worker thread in
@@ -24,8 +26,11 @@ import { documentToCode } from '../tracecode/print';
 import { InitializerError, RandomStream, WeightsFileError, initialValue, readNpy, writeNpz } from '../weights';
 import { RunError, runModel } from '../runtime/run';
 import { PROVIDERS, ProviderError } from '../runtime/session';
-import type { ExportRequest, ExportResponse, HostApi, InputSource, ProbeSummary, RunRequest, RunResponse, TensorSummary } from './api';
+import type { NumericMethod } from './rpc';
+import type { ExportRequest, ExportResponse, HostApi, InputSource, ProbeSummary, RunRequest, RunResponse, SliceRequest, SliceResponse, TensorSummary } from './api';
 import { writeFileAtomic } from './files';
+import { KEEP_BYTES, KEEP_RUNS, type KeptTensor, type Recompute, RunKeeper, type TensorKey, numbersOf } from './slices';
+import { type TrainHost, createTrainHost } from './training';
 import { version } from './version';
 
 export const HISTOGRAM_BINS = 30;
@@ -36,10 +41,18 @@ const LENGTH_CANDIDATES = [16, 32, 64, 128, 256, 512, 1024];
 /** A symbolic leading (batch) axis. */
 const BATCH_SIZE = 2;
 
-export interface NumericHost {
+export interface NumericHost extends TrainHost {
   providers(): string[];
   run(req: RunRequest): Promise<RunResponse>;
+  tensorSlice(req: SliceRequest): Promise<SliceResponse>;
   exportModel(req: ExportRequest): Promise<ExportResponse>;
+}
+
+export interface NumericHostOptions {
+  /** bytes of run tensors kept for slices, all runs together (over it: recomputed on request) */
+  keepBytes?: number;
+  /** runs kept for slices */
+  keepRuns?: number;
 }
 
 function problem(code: ModelError['code'], message: string): { ok: false; error: ModelError } {
@@ -60,28 +73,6 @@ function asModelError(e: unknown): { ok: false; error: ModelError } {
 class InputError extends Error {}
 
 // ---------------------------------------------------------------- summaries
-
-function numbersOf(t: TensorValue): ArrayLike<number> {
-  if (t.data instanceof BigInt64Array) return Array.from(t.data, Number);
-  if (t.dtype === 'float16' || t.dtype === 'bfloat16') {
-    // bit patterns: summarised through float32 by the lowering's stats; here only for histogram/heatmap
-    return Float32Array.from(t.data as Uint16Array, (b) => halfToNumber(b, t.dtype === 'bfloat16'));
-  }
-  return t.data as ArrayLike<number>;
-}
-
-function halfToNumber(bits: number, bf16: boolean): number {
-  if (bf16) {
-    const u = new Uint32Array([bits << 16]);
-    return new Float32Array(u.buffer)[0];
-  }
-  const s = bits & 0x8000 ? -1 : 1;
-  const e = (bits >> 10) & 0x1f;
-  const f = bits & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
 
 export interface Stats { min: number; max: number; mean: number; std: number; nan: number; inf: number }
 
@@ -271,8 +262,23 @@ function makeInput(src: InputSource | undefined, sig: ShapeDtype, index: number,
 
 // ---------------------------------------------------------------- the host
 
-export function createNumericHost(): NumericHost {
+/** Re-runs a kept run's model probing one edge (or for its outputs): the same inputs, seed and weights. */
+const recompute: Recompute = async (src, key: TensorKey) => {
+  const r = await runModel({
+    root: src.root, declared: src.declared, inputs: src.inputs, mode: src.mode, seed: src.seed, provider: src.provider,
+    probes: key.path === null ? undefined : [key.path], probeData: key.path !== null, inlineFunctions: true,
+    weightValue: (ref) => initialValue(ref, src.seed),
+  });
+  if (key.path === null) return r.outputs[key.index];
+  return r.probes.find((p) => p.index === key.index)?.data;
+};
+
+export function createNumericHost(opts: NumericHostOptions = {}): NumericHost {
+  const keeper = new RunKeeper(opts.keepBytes ?? KEEP_BYTES, opts.keepRuns ?? KEEP_RUNS);
+  // training runs live here too: they need onnxruntime, off the transports' event loops
+  const training = createTrainHost();
   return {
+    ...training,
     providers() {
       try {
         const names = listSupportedBackends().map((b) => b.name);
@@ -308,9 +314,32 @@ export function createNumericHost(): NumericHost {
         const notes = [...result.notes];
         const symbols = doc.input.some((s) => s.shape.some((d) => typeof d === 'string'));
         if (symbols) notes.push(`inputs: ${inputs.map((x) => `${x.dtype}[${x.dims.join(',')}]`).join(', ')}`);
-        return { ok: true, provider: result.provider, notes, outputs, probes, ms: Math.round(performance.now() - t0) };
+        // the tensors stay here for slices; probes of one graph value share one tensor
+        const byValue = new Map<string, TensorValue>();
+        const tensors: KeptTensor[] = result.probes.map((p, i) => {
+          const value = result.lowered.probes[i]?.value;
+          let t = p.data;
+          if (t && value !== undefined) { const seen = byValue.get(value); if (seen) t = seen; else byValue.set(value, t); }
+          return [{ path: p.path, index: p.index }, t, { dtype: p.dtype, shape: p.shape }];
+        });
+        result.outputs.forEach((o, i) => {
+          // the model's output i is also the probe of edge '' #i
+          const same = tensors.find(([k]) => k.path === '' && k.index === i)?.[1];
+          tensors.push([{ path: null, index: i }, same && same.dims.join() === o.dims.join() ? same : o, { dtype: o.dtype, shape: [...o.dims] }]);
+        });
+        const runId = keeper.add({ root: doc.root, declared: doc.input, inputs, mode: req.mode, seed: req.seed, provider: req.provider }, tensors);
+        return { ok: true, runId, provider: result.provider, notes, outputs, probes, ms: Math.round(performance.now() - t0) };
       } catch (e) {
         return asModelError(e);
+      }
+    },
+
+    async tensorSlice(req) {
+      try {
+        return await keeper.slice(req, recompute);
+      } catch (e) {
+        const m = asModelError(e);
+        return { ok: false, reason: 'not_probed', message: `the host could not recompute this tensor: ${m.error.message}` };
       }
     },
 
@@ -342,10 +371,15 @@ export function createNumericHost(): NumericHost {
 }
 
 /** The numeric side as the part of the HostApi a worker or utility process serves. */
-export function numericApi(numeric: NumericHost = createNumericHost()): Pick<HostApi, 'info' | 'run' | 'exportModel'> {
+export function numericApi(numeric: NumericHost = createNumericHost()): Pick<HostApi, 'info' | NumericMethod> {
   return {
     info: async () => ({ version, providers: numeric.providers(), desktop: false }),
     run: (req) => numeric.run(req),
+    tensorSlice: (req) => numeric.tensorSlice(req),
     exportModel: (req) => numeric.exportModel(req),
+    trainStart: (req) => numeric.trainStart(req),
+    trainStatus: (req) => numeric.trainStatus(req),
+    trainStop: (req) => numeric.trainStop(req),
+    exportTrained: (req) => numeric.exportTrained(req),
   };
 }

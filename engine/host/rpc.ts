@@ -23,5 +23,6 @@ export async function dispatch(api: Partial<HostApi>, id: number, method: unknow
   }
 }
 
-/** The methods that run onnxruntime (blocking the thread they run on). */
-export const NUMERIC_METHODS: readonly HostMethod[] = ['run', 'exportModel'];
+/** The methods that run onnxruntime (blocking the thread they run on), training included: the numeric side serves them. */
+export const NUMERIC_METHODS = ['run', 'tensorSlice', 'exportModel', 'trainStart', 'trainStatus', 'trainStop', 'exportTrained'] as const satisfies readonly HostMethod[];
+export type NumericMethod = (typeof NUMERIC_METHODS)[number];

@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { HostApi, RunRequest, RunResponse } from './api';
+import type { HostApi, RunRequest, RunResponse, SliceRequest, SliceResponse, TensorSlice } from './api';
 import { createHostService } from './service';
-import { heatmap, histogram, tensorStats } from './numeric';
+import { createNumericHost, heatmap, histogram, tensorStats } from './numeric';
+import { sliceValues } from './slices';
 import { HostParamError, validateCall } from './validate';
 import { writeNpy } from '../weights';
 import { releaseSessions } from '../runtime/run';
@@ -191,6 +192,98 @@ describe('host service: runs', () => {
     expect(await host.run(req({ root: 5 }))).toMatchObject({ ok: false, error: { code: 'bad_document' } });
     const badParam = await host.run(req(mlp('many')));
     expect(badParam).toMatchObject({ ok: false, error: { code: 'bad_param', path: expect.stringMatching(/Serial\[1\]/) } });
+  });
+});
+
+describe('host service: slices of a run', () => {
+  const slice = (r: SliceResponse): TensorSlice => {
+    if (!r.ok) throw new Error(`slice failed: ${r.reason}: ${r.message}`);
+    return r.slice;
+  };
+
+  it('cuts any two axes at the given positions of the others, block means beyond max, null for NaN/Inf', () => {
+    // x[i, j, k] = 100 i + 10 j + k
+    const shape = [2, 3, 4];
+    const x = Float32Array.from({ length: 24 }, (_, n) => 100 * Math.floor(n / 12) + 10 * (Math.floor(n / 4) % 3) + (n % 4));
+    const s = sliceValues(x, shape, { rows: 0, cols: 2, at: [0, 1, 0] });
+    expect([s.rows, s.cols, s.rowStride, s.colStride]).toEqual([2, 4, 1, 1]);
+    expect(s.data).toEqual([10, 11, 12, 13, 110, 111, 112, 113]);
+    // rows and cols swapped: the transpose
+    expect(sliceValues(x, shape, { rows: 2, cols: 0, at: [0, 2, 0] }).data).toEqual([20, 120, 21, 121, 22, 122, 23, 123]);
+    // downsampled: blocks of 2 along the last axis
+    const d = sliceValues(x, shape, { rows: 1, cols: 2, at: [1, 0, 0], max: 2 });
+    expect([d.rows, d.cols, d.rowStride, d.colStride]).toEqual([2, 2, 2, 2]);
+    expect(d.data).toEqual([105.5, 107.5, 120.5, 122.5]);
+    expect([d.min, d.max]).toEqual([105.5, 122.5]);
+    const bad = Float32Array.from([1, NaN, 3, Infinity]);
+    expect(sliceValues(bad, [4], { cols: 0, at: [0] }).data).toEqual([1, null, 3, null]);
+    expect(sliceValues([7], [], { at: [] }).data).toEqual([7]);
+    expect(() => sliceValues(x, shape, { rows: 1, cols: 1, at: [0, 0, 0] })).toThrow(/both axis 1/);
+    expect(() => sliceValues(x, shape, { rows: 0, cols: 2, at: [0, 3, 0] })).toThrow(/at\[1\]: 3 is outside axis 1 \(size 3/);
+    expect(() => sliceValues(x, shape, { rows: 0, cols: 5, at: [0, 0, 0] })).toThrow(/cols: axis 5/);
+  });
+
+  it('slices a probed tensor of a run the host keeps (known values through a real run)', async () => {
+    // input x[i, j, k] = 100 i + 10 j + k - 5 from a file; Relu clips the negatives
+    const json = join(dir, 'ramp.json');
+    const values = Array.from({ length: 24 }, (_, n) => 100 * Math.floor(n / 12) + 10 * (Math.floor(n / 4) % 3) + (n % 4) - 5);
+    writeFileSync(json, JSON.stringify([{ dtype: 'float32', shape: [2, 3, 4], data: values }]));
+    const doc = { format: 'strata', version: 1, input: [{ dtype: 'float32', shape: ['B', 3, 4] }], root: { id: 'n1', kind: 'Serial', children: [{ id: 'n2', kind: 'Relu' }] } };
+    const r = ok(await host.run(req(doc, { inputs: [{ kind: 'file', path: json }] })));
+    expect(r.runId).toMatch(/\w{8}-/);
+    const at = (path: string | null, rows: number, cols: number, pos: number[]): SliceRequest => ({ runId: r.runId, path, index: 0, rows, cols, at: pos });
+    const s = slice(await host.tensorSlice(at('Serial[0]', 1, 2, [0, 0, 0])));
+    expect(s).toMatchObject({ dtype: 'float32', shape: [2, 3, 4], rows: 3, cols: 4, rowStride: 1, colStride: 1, source: 'kept' });
+    expect(s.data).toEqual([0, 0, 0, 0, 5, 6, 7, 8, 15, 16, 17, 18]);
+    const s1 = slice(await host.tensorSlice(at('Serial[0]', 1, 2, [1, 0, 0])));
+    expect(s1.data).toEqual([95, 96, 97, 98, 105, 106, 107, 108, 115, 116, 117, 118]);
+    // the model's output (path null) is the same tensor
+    expect(slice(await host.tensorSlice(at(null, 0, 2, [0, 2, 0]))).data).toEqual([15, 16, 17, 18, 115, 116, 117, 118]);
+  });
+
+  it('downsamples TransformerLM logits to at most 128 columns, with the stride, per chosen batch row', async () => {
+    const r = ok(await host.run(req(example('transformer-lm'), { inputs: [{ kind: 'randint', vocab: 32000, seed: 3 }] })));
+    const logits = (b: number) => ({ runId: r.runId, path: '', index: 0, rows: 1, cols: 2, at: [b, 0, 0] });
+    const a = slice(await host.tensorSlice(logits(0)));
+    expect([a.rows, a.cols, a.rowStride, a.colStride]).toEqual([16, 128, 1, 250]);
+    expect(a.data).toHaveLength(16 * 128);
+    const b = slice(await host.tensorSlice(logits(1)));
+    expect(b.data).not.toEqual(a.data);
+    // the run's own heatmap is batch row 0 (64 columns): the slice's pairs of cells average to it
+    const hm = r.probes.find((p) => p.path === '' && p.index === 0)!.heatmap!;
+    for (const i of [0, 5, 63]) expect(((a.data[2 * i]! + a.data[2 * i + 1]!) / 2)).toBeCloseTo(hm.data[i], 2);
+    // a small response: the slice, not the tensor
+    expect(JSON.stringify(a).length).toBeLessThan(40_000);
+  }, 120_000);
+
+  it('recomputes a tensor over the memory cap by re-running the model (same values), and says when a run is gone', async () => {
+    const small = createHostService({ examplesDir, dataDir: join(dir, 'data-small'), desktop: false }, createNumericHost({ keepBytes: 4096, keepRuns: 1 }));
+    const a = ok(await small.run(req(mlp(), { seed: 7 })));
+    const b = ok(await host.run(req(mlp(), { seed: 7 })));
+    const dense = (runId: string): SliceRequest => ({ runId, path: 'Serial[1]', index: 0, rows: 0, cols: 1, at: [0, 0] });
+    const recomputed = slice(await small.tensorSlice(dense(a.runId)));
+    const kept = slice(await host.tensorSlice(dense(b.runId)));
+    expect(recomputed.source).toBe('recomputed');
+    expect(kept.source).toBe('kept');
+    expect(recomputed.data).toEqual(kept.data);
+    expect([recomputed.rows, recomputed.cols, recomputed.colStride]).toEqual([2, 128, 4]);
+    // one run kept: a newer run makes the first one gone
+    ok(await small.run(req(mlp(), { seed: 8 })));
+    expect(await small.tensorSlice(dense(a.runId))).toMatchObject({ ok: false, reason: 'gone', message: expect.stringMatching(/run the model again/) });
+    expect(await host.tensorSlice(dense('no-such-run'))).toMatchObject({ ok: false, reason: 'gone' });
+  });
+
+  it('answers a request that does not fit the tensor with a message naming the field', async () => {
+    const r = ok(await host.run(req(mlp())));
+    const base = { runId: r.runId, path: 'Serial[1]', index: 0, rows: 0, cols: 1, at: [0, 0] };
+    expect(await host.tensorSlice({ ...base, cols: 2 })).toMatchObject({ ok: false, reason: 'bad_request', message: expect.stringMatching(/cols: axis 2 is not an axis of a rank-2 tensor \[2, 512\]/) });
+    expect(await host.tensorSlice({ ...base, rows: 1 })).toMatchObject({ ok: false, reason: 'bad_request', message: expect.stringMatching(/two different axes/) });
+    expect(await host.tensorSlice({ ...base, at: [0] })).toMatchObject({ ok: false, reason: 'bad_request', message: expect.stringMatching(/one position per axis/) });
+    expect(await host.tensorSlice({ ...base, path: 'Serial[9]' })).toMatchObject({ ok: false, reason: 'not_probed' });
+    expect(() => validateCall('tensorSlice', [{ ...base, at: [0.5, 0] }])).toThrow(/at\[1\]|at\[0\]: expected an integer/);
+    expect(() => validateCall('tensorSlice', [{ ...base, runId: 3 }])).toThrow(/runId: expected a string/);
+    expect(() => validateCall('tensorSlice', [{ ...base, rows: -1 }])).toThrow(/rows: must be 0 or more/);
+    expect(validateCall('tensorSlice', [{ ...base, path: null }]).method).toBe('tensorSlice');
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The engine host in one Node process: everything the renderer asks for
- * (examples, files, recovery, runs, exports) behind the typed HostApi. The
+ * (examples, files, recovery, runs and their slices, exports, training) behind the typed HostApi. The
  * transports split it: `npm run web` serves the file side on its event loop
  * and the numeric side in a worker thread (threaded.ts); the desktop app
  * serves the file side in Electron's main process (with its dialogs) and
@@ -11,7 +11,7 @@
  * with a HostError whose message is meant for the user.
  */
 import type { HostApi } from './api';
-import { createFileHost } from './files';
+import { createFileHost, newRunDir } from './files';
 import { type NumericHost, createNumericHost } from './numeric';
 import { version } from './version';
 
@@ -32,6 +32,12 @@ export function createHostService(opts: HostServiceOptions, numeric: NumericHost
       return { version, providers: numeric.providers(), desktop: opts.desktop };
     },
     run: (req) => numeric.run(req),
+    tensorSlice: (req) => numeric.tensorSlice(req),
     exportModel: (req) => numeric.exportModel(req),
+    // a run without a directory gets a new one under the data folder
+    trainStart: (req) => numeric.trainStart({ ...req, dir: req.dir || newRunDir(opts.dataDir, req.doc) }),
+    trainStatus: (req) => numeric.trainStatus(req),
+    trainStop: (req) => numeric.trainStop(req),
+    exportTrained: (req) => numeric.exportTrained(req),
   };
 }

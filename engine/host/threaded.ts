@@ -1,13 +1,16 @@
 /**
  * The host for `npm run web`: the file side answers on the server's event
- * loop; runs and exports go to a worker thread, because onnxruntime-node's
+ * loop; runs, slices, exports and training go to a worker thread, because onnxruntime-node's
  * `session.run` is synchronous and would otherwise stall every WebSocket
  * and HTTP request (a save, an example) for the length of a run. The worker
  * is started on the first numeric call and restarted if it dies.
  */
 import { Worker } from 'node:worker_threads';
-import type { ExportRequest, ExportResponse, HostApi, RunRequest, RunResponse } from './api';
-import { createFileHost } from './files';
+import type {
+  ExportRequest, ExportResponse, ExportTrainedRequest, ExportTrainedResponse, HostApi, RunRequest, RunResponse, SliceRequest, SliceResponse,
+  TrainRequest, TrainStartResponse, TrainStatusRequest, TrainStatusResponse, TrainStopResponse,
+} from './api';
+import { createFileHost, newRunDir } from './files';
 import { type Remote, createRemote } from './remote';
 import type { HostServiceOptions } from './service';
 import type { RpcResponse } from './rpc';
@@ -48,7 +51,14 @@ export function createThreadedHost(opts: HostServiceOptions, workerFile: string 
       return { version, providers: await providers, desktop: opts.desktop };
     },
     run: (req: RunRequest) => start().call('run', [req]) as Promise<RunResponse>,
+    // the worker keeps the runs: a new worker (after a crash) has none and answers 'gone'
+    tensorSlice: (req: SliceRequest) => start().call('tensorSlice', [req]) as Promise<SliceResponse>,
     exportModel: (req: ExportRequest) => start().call('exportModel', [req]) as Promise<ExportResponse>,
+    // training runs in the worker too (a new worker after a crash has no runs: trainStatus answers 'gone')
+    trainStart: (req: TrainRequest) => start().call('trainStart', [{ ...req, dir: req.dir || newRunDir(opts.dataDir, req.doc) }]) as Promise<TrainStartResponse>,
+    trainStatus: (req: TrainStatusRequest) => start().call('trainStatus', [req]) as Promise<TrainStatusResponse>,
+    trainStop: (req: { runId: string }) => start().call('trainStop', [req]) as Promise<TrainStopResponse>,
+    exportTrained: (req: ExportTrainedRequest) => start().call('exportTrained', [req]) as Promise<ExportTrainedResponse>,
     async close() {
       const w = worker;
       worker = null;

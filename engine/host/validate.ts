@@ -62,6 +62,26 @@ const runRequest: Check = (v, where) => {
   oneOf(['cpu', 'webgpu', 'cuda', 'dml'])(o.provider, `${where}.provider`);
 };
 
+/** Bigger than any rank a model has: a longer `at` is not a real request. */
+const MAX_RANK = 64;
+
+const sliceRequest: Check = (v, where) => {
+  const o = obj(v, where);
+  str(o.runId, `${where}.runId`);
+  if (o.path !== null) str(o.path, `${where}.path`);
+  int(o.index, `${where}.index`);
+  if ((o.index as number) < 0) throw new HostParamError(`${where}.index: must be 0 or more`);
+  for (const k of ['rows', 'cols', 'max'] as const) {
+    if (o[k] === undefined) continue;
+    int(o[k], `${where}.${k}`);
+    if ((o[k] as number) < (k === 'max' ? 1 : 0)) throw new HostParamError(`${where}.${k}: must be ${k === 'max' ? 'at least 1' : '0 or more'}`);
+  }
+  if (!Array.isArray(o.at)) fail(`${where}.at`, 'an array', o.at);
+  const at = o.at as unknown[];
+  if (at.length > MAX_RANK) throw new HostParamError(`${where}.at: more than ${MAX_RANK} axes`);
+  at.forEach((x, i) => int(x, `${where}.at[${i}]`));
+};
+
 const exportRequest: Check = (v, where) => {
   const o = obj(v, where);
   docValue(o.doc, `${where}.doc`);
@@ -69,6 +89,58 @@ const exportRequest: Check = (v, where) => {
   oneOf(['onnx', 'python', 'weights'])(o.format, `${where}.format`);
   int(o.seed, `${where}.seed`);
   if (o.inlineFunctions !== undefined && typeof o.inlineFunctions !== 'boolean') fail(`${where}.inlineFunctions`, 'a boolean', o.inlineFunctions);
+};
+
+/** Bigger than any training run anyone starts from the app (and within float32's exact integers, the step input). */
+const MAX_STEPS = 1e7;
+
+const intIn = (lo: number, hi: number): Check => (v, where) => {
+  int(v, where);
+  const n = v as number;
+  if (n < lo || n > hi) throw new HostParamError(`${where}: must be ${hi === Number.MAX_SAFE_INTEGER ? `at least ${lo}` : `between ${lo} and ${hi}`}, got ${n}`);
+};
+const optional = (check: Check): Check => (v, where) => { if (v !== undefined && v !== null) check(v, where); };
+
+const trainRequest: Check = (v, where) => {
+  const o = obj(v, where);
+  docValue(o.doc, `${where}.doc`);
+  // names (task, loss, optimizer, schedule) are checked by the engine, whose message lists the choices
+  str(o.task, `${where}.task`);
+  optStr(o.loss, `${where}.loss`);
+  str(o.optimizer, `${where}.optimizer`);
+  str(o.schedule, `${where}.schedule`);
+  optional((x, w) => { num(x, w); if ((x as number) < 0) throw new HostParamError(`${w}: must be 0 or more, got ${x as number}`); })(o.lr, `${where}.lr`);
+  optional(intIn(0, MAX_STEPS))(o.warmup, `${where}.warmup`);
+  intIn(1, MAX_STEPS)(o.steps, `${where}.steps`);
+  intIn(1, 1 << 20)(o.batch, `${where}.batch`);
+  intIn(1, MAX_STEPS)(o.evalEvery, `${where}.evalEvery`);
+  intIn(0, Number.MAX_SAFE_INTEGER)(o.seed, `${where}.seed`);
+  oneOf(['cpu', 'webgpu', 'cuda', 'dml'])(o.provider, `${where}.provider`);
+  optional(intIn(1, 1 << 20))(o.length, `${where}.length`);
+  optional(intIn(2, 1 << 24))(o.vocab, `${where}.vocab`);
+  optStr(o.dir, `${where}.dir`);
+  if (o.resume !== undefined && typeof o.resume !== 'boolean') fail(`${where}.resume`, 'a boolean', o.resume);
+  if (o.resume && !o.dir) throw new HostParamError(`${where}.resume: give the run directory to resume (dir)`);
+};
+
+const trainStatusRequest: Check = (v, where) => {
+  const o = obj(v, where);
+  str(o.runId, `${where}.runId`);
+  intIn(0, Number.MAX_SAFE_INTEGER)(o.since, `${where}.since`);
+};
+
+const trainStopRequest: Check = (v, where) => {
+  str(obj(v, where).runId, `${where}.runId`);
+};
+
+const exportTrainedRequest: Check = (v, where) => {
+  const o = obj(v, where);
+  optStr(o.runId, `${where}.runId`);
+  optStr(o.dir, `${where}.dir`);
+  if ((o.runId === undefined || o.runId === null) === (o.dir === undefined || o.dir === null)) throw new HostParamError(`${where}: give either runId or dir`);
+  oneOf(['onnx', 'npz', 'trax'])(o.format, `${where}.format`);
+  optStr(o.path, `${where}.path`);
+  optional(intIn(0, Number.MAX_SAFE_INTEGER))(o.checkpoint, `${where}.checkpoint`);
 };
 
 /** Each method's arguments: [check, required]. */
@@ -82,7 +154,12 @@ const SIGNATURES: Record<HostMethod, [Check, boolean][]> = {
   saveRecovery: [[str, true]],
   readRecovery: [],
   run: [[runRequest, true]],
+  tensorSlice: [[sliceRequest, true]],
   exportModel: [[exportRequest, true]],
+  trainStart: [[trainRequest, true]],
+  trainStatus: [[trainStatusRequest, true]],
+  trainStop: [[trainStopRequest, true]],
+  exportTrained: [[exportTrainedRequest, true]],
 };
 
 export function isHostMethod(m: unknown): m is HostMethod {

@@ -1,8 +1,8 @@
 /**
  * The app shell: toolbar on top; palette, canvas and inspector; below them
- * the diagnostics, the code view and the run pane (resizable). Installs the
- * global keys, the recovery autosave and the listeners for the canvas's
- * events.
+ * the diagnostics, the code view and the run pane (Run, Tensor and Train
+ * tabs; resizable). Installs the global keys, the recovery autosave and the
+ * listeners for the canvas's events.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { StoreApi } from 'zustand/vanilla';
@@ -23,10 +23,18 @@ import { openTensor, useRunState } from './panels/runState';
 import { Toolbar } from './panels/Toolbar';
 
 const MIN_BOTTOM = 120;
+/** The Train tab's form, curves and checkpoints need more room than the run pane: the pane grows to this when it opens. */
+const TRAIN_BOTTOM = 400;
 
 export function App({ store, host }: { store: StoreApi<StrataState>; host: HostApi }) {
   const [bottom, setBottom] = useState(250);
   const drag = useRef<{ y: number; h: number } | null>(null);
+  const training = useApp((s) => s.sideTab === 'train');
+
+  // opening the Train tab makes room for it (the splitter still sets any height after)
+  useEffect(() => {
+    if (training) setBottom((h) => Math.max(h, Math.min(TRAIN_BOTTOM, window.innerHeight - 260)));
+  }, [training]);
 
   useEffect(() => installKeyboard(store, host), [store, host]);
   useEffect(() => installMenu(store, host), [store, host]);
@@ -87,7 +95,7 @@ export function App({ store, host }: { store: StoreApi<StrataState>; host: HostA
         }}
         onPointerUp={() => { drag.current = null; }}
       />
-      <div className="bottom">
+      <div className={training ? 'bottom with-train' : 'bottom'}>
         <Diagnostics />
         <CodeView />
         <RunPanel />

@@ -95,7 +95,12 @@ export function createSocketHost(url: string): HostApi & { close(): void } {
     saveRecovery: (text: string) => call('saveRecovery', [text]),
     readRecovery: () => call('readRecovery', []),
     run: (req) => call('run', [req]),
+    tensorSlice: (req) => call('tensorSlice', [req]),
     exportModel: (req) => call('exportModel', [req]),
+    trainStart: (req) => call('trainStart', [req]),
+    trainStatus: (req) => call('trainStatus', [req]),
+    trainStop: (req) => call('trainStop', [req]),
+    exportTrained: (req) => call('exportTrained', [req]),
   } as HostApi;
   return {
     ...api,

@@ -1,7 +1,8 @@
 /**
  * The bottom-right pane: run settings (input per model input, symbol sizes,
  * seed, mode, provider), the last run's outputs and probes, and the tensor
- * view of the one chosen (a chip click on the canvas, or a row here).
+ * view of the one chosen (a chip click on the canvas, or a row here); its
+ * third tab is the Train panel (TrainPanel.tsx).
  */
 import { useMemo } from 'react';
 import { displayPath } from '../../../engine/core/errors';
@@ -10,7 +11,8 @@ import { useApp, useHost, useStrata, useStrataStore } from './context';
 import { fmtStat } from './format';
 import { choiceFor, inputSymbols, runModel, sizeOf } from './runActions';
 import { type InputChoice, type InputKind, type RunSettings, openOutput, openTensor, openTensorSummary, setRunSettings, useRunState } from './runState';
-import { TensorView } from './TensorView';
+import { type SliceSource, TensorView } from './TensorView';
+import { TrainPanel } from './TrainPanel';
 
 const KINDS: { value: InputKind; label: string }[] = [
   { value: 'normal', label: 'random normal' },
@@ -133,7 +135,16 @@ function OpenTensor() {
   const doc = useStrata((s) => s.doc);
   // the run's own trace resolves stack positions (the document may have changed since)
   const t = useMemo(() => openTensorSummary({ open, response }, forDoc === doc ? trace : undefined), [open, response, forDoc, doc, trace]);
-  if (t) return <TensorView t={t} label={t.label} />;
+  const stale = useRunState((s) => s.stale);
+  const runId = response && response.ok ? response.runId : null;
+  const ref = t?.ref;
+  // other slices of the tensor come from the host, which keeps the run
+  const source = useMemo<SliceSource | undefined>(() => (runId && ref ? {
+    runId, ref, stale,
+    fetch: (req) => host.tensorSlice(req),
+    runAgain: () => void runModel(store, host),
+  } : undefined), [runId, ref, stale, host, store]);
+  if (t) return <TensorView t={t} label={t.label} source={source} />;
   return (
     <div className="tensor-view empty" data-testid="tensor-view">
       {!open && <div className="muted pad">Click a chip on the canvas (after a run) or a row of the run list to see its tensor.</div>}
@@ -155,9 +166,10 @@ export function RunPanel() {
       <div className="tabs" role="tablist">
         <button type="button" role="tab" aria-selected={tab === 'run'} className={tab === 'run' ? 'active' : ''} data-testid="tab-run" onClick={() => useApp.setState({ sideTab: 'run' })}>Run</button>
         <button type="button" role="tab" aria-selected={tab === 'tensor'} className={tab === 'tensor' ? 'active' : ''} data-testid="tab-tensor" onClick={() => useApp.setState({ sideTab: 'tensor' })}>Tensor</button>
+        <button type="button" role="tab" aria-selected={tab === 'train'} className={tab === 'train' ? 'active' : ''} data-testid="tab-train" onClick={() => useApp.setState({ sideTab: 'train' })}>Train</button>
       </div>
       <div className="tab-body">
-        {tab === 'run' ? (<><RunSettingsForm /><RunResults /></>) : <OpenTensor />}
+        {tab === 'run' ? (<><RunSettingsForm /><RunResults /></>) : tab === 'train' ? <TrainPanel /> : <OpenTensor />}
       </div>
     </section>
   );

@@ -1,11 +1,15 @@
 /**
  * One tensor of the last run: shape, dtype, min/max/mean/std, NaN and Inf
- * counts, a histogram and a heatmap of its 2-D slice (the last two axes at
- * index 0 of the others, as the host sends it).
+ * counts, a histogram and a heatmap of a chosen 2-D slice: any two axes as
+ * rows and columns, a position along every other one. The run's summary
+ * carries the default slice (the last two axes at position 0 of the others);
+ * other slices come from the host (`tensorSlice`), which still holds the
+ * run's tensors, downsampled to at most 128×128 block means.
  */
-import { useEffect, useRef, useState } from 'react';
-import type { TensorSummary } from '../../../engine/host/api';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { SliceRequest, SliceResponse, TensorSlice, TensorSummary } from '../../../engine/host/api';
 import { fmtStat } from './format';
+import { type SliceSelection, chooseAxis, choosePosition, defaultSelection, sameSelection, selectionLabel } from './runState';
 
 function Histogram({ counts, min, max }: { counts: number[]; min: number | string; max: number | string }) {
   const W = 200, H = 64;
@@ -38,12 +42,28 @@ function ramp(t: number): [number, number, number] {
   return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
 }
 
-function Heatmap({ rows, cols, data }: { rows: number; cols: number; data: number[] }) {
+interface HeatmapProps {
+  rows: number;
+  cols: number;
+  /** row-major; null (or a non-finite number) where the block holds a NaN or an infinity */
+  data: readonly (number | null)[];
+  /** tensor values per cell along each axis (1: every value shown) */
+  rowStride?: number;
+  colStride?: number;
+  /** the selection the cells are of (data-slice, for tests and the caption) */
+  slice?: string;
+  caption: string;
+  dim?: boolean;
+}
+
+function Heatmap({ rows, cols, data, rowStride = 1, colStride = 1, slice, caption, dim }: HeatmapProps) {
   const ref = useRef<HTMLCanvasElement>(null);
   const [hover, setHover] = useState<string>('');
-  const finite = data.filter(Number.isFinite);
-  const lo = finite.length ? Math.min(...finite) : 0;
-  const hi = finite.length ? Math.max(...finite) : 1;
+  const [lo, hi] = useMemo(() => {
+    let a = Infinity, b = -Infinity;
+    for (const v of data) if (v !== null && Number.isFinite(v)) { if (v < a) a = v; if (v > b) b = v; }
+    return a <= b ? [a, b] : [0, 1];
+  }, [data]);
   useEffect(() => {
     const c = ref.current;
     const ctx = c?.getContext('2d');
@@ -51,33 +71,38 @@ function Heatmap({ rows, cols, data }: { rows: number; cols: number; data: numbe
     const img = ctx.createImageData(cols, rows);
     for (let i = 0; i < rows * cols; i++) {
       const v = data[i];
-      const [r, g, b] = Number.isFinite(v) ? ramp(hi > lo ? (v - lo) / (hi - lo) : 0.5) : [255, 0, 255];
+      const [r, g, b] = v !== null && Number.isFinite(v) ? ramp(hi > lo ? (v - lo) / (hi - lo) : 0.5) : [255, 0, 255];
       img.data[i * 4] = r; img.data[i * 4 + 1] = g; img.data[i * 4 + 2] = b; img.data[i * 4 + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
   }, [rows, cols, data, lo, hi]);
-  // fit the pane: at most 140 px tall and 180 px wide (whole pixels per value when it is small)
-  const fit = Math.min(140 / Math.max(rows, 1), 180 / Math.max(cols, 1));
-  const scale = fit >= 1 ? Math.floor(fit) : fit;
+  // fit the pane: at most 256×160 px, cells at most 16 px a side (a 2×128 slice is 256×32, not 256×4)
+  const cw = Math.min(16, 256 / Math.max(cols, 1));
+  const ch = Math.min(16, 160 / Math.max(rows, 1));
+  const span = (i: number, stride: number): string => (stride > 1 ? `${i * stride}:${(i + 1) * stride}` : String(i));
   return (
-    <div className="heatmap-wrap">
+    <div className={`heatmap-wrap${dim ? ' is-loading' : ''}`}>
       <canvas
         ref={ref}
         className="heatmap"
         data-testid="heatmap"
+        data-slice={slice}
         width={cols}
         height={rows}
-        style={{ width: cols * scale, height: rows * scale }}
+        style={{ width: cols * cw, height: rows * ch }}
         onMouseMove={(e) => {
           const r = e.currentTarget.getBoundingClientRect();
-          const x = Math.floor(((e.clientX - r.left) / r.width) * cols);
-          const y = Math.floor(((e.clientY - r.top) / r.height) * rows);
+          const x = Math.min(cols - 1, Math.floor(((e.clientX - r.left) / r.width) * cols));
+          const y = Math.min(rows - 1, Math.floor(((e.clientY - r.top) / r.height) * rows));
           const v = data[y * cols + x];
-          setHover(v === undefined ? '' : `[${y}, ${x}] = ${fmtStat(v)}`);
+          const what = rowStride > 1 || colStride > 1 ? 'mean' : 'value';
+          setHover(v === undefined ? '' : `[${span(y, rowStride)}, ${span(x, colStride)}] ${what} ${v === null || !Number.isFinite(v) ? 'NaN/Inf' : fmtStat(v)}`);
         }}
         onMouseLeave={() => setHover('')}
       />
-      <div className="muted small heatmap-caption" style={{ maxWidth: Math.max(120, cols * scale) }}>{hover || `${rows}×${cols} · ${fmtStat(lo)} … ${fmtStat(hi)}`}</div>
+      <div className="muted small heatmap-caption" data-testid="heatmap-caption" style={{ maxWidth: Math.max(200, cols * cw) }}>
+        {hover || `${caption} · ${fmtStat(lo)} … ${fmtStat(hi)}`}
+      </div>
     </div>
   );
 }
@@ -96,9 +121,118 @@ export function TensorStats({ t }: { t: TensorSummary }) {
   );
 }
 
-export function TensorView({ t, label }: { t: TensorSummary; label: string }) {
+/** Where the tensor view gets other slices: the host, for the run that made the tensor. */
+export interface SliceSource {
+  runId: string;
+  /** the tensor in the run: a probe (path, index), or model output `index` (path null) */
+  ref: { path: string | null; index: number };
+  /** the document changed since the run: other slices need a new run */
+  stale: boolean;
+  fetch(req: SliceRequest): Promise<SliceResponse>;
+  runAgain(): void;
+}
+
+type Fetched = { key: string; slice: TensorSlice } | { key: string; problem: string; gone: boolean };
+
+function SliceControls({ shape, sel, onChange }: { shape: readonly number[]; sel: SliceSelection; onChange(s: SliceSelection): void }) {
+  if (shape.length < 2) return null;
+  const axes = shape.map((n, a) => <option key={a} value={a}>axis {a} ({n})</option>);
+  return (
+    <div className="slice-controls" data-testid="slice-controls">
+      <label className="inline">rows
+        <select data-testid="slice-rows" value={sel.rows ?? 0} onChange={(e) => onChange(chooseAxis(sel, 'rows', Number(e.target.value)))}>{axes}</select>
+      </label>
+      <label className="inline">cols
+        <select data-testid="slice-cols" value={sel.cols ?? 0} onChange={(e) => onChange(chooseAxis(sel, 'cols', Number(e.target.value)))}>{axes}</select>
+      </label>
+      {shape.map((n, a) => (a === sel.rows || a === sel.cols ? null : (
+        <label key={a} className="inline slice-at" title={`the position along axis ${a} (0 to ${n - 1})`}>
+          axis {a}
+          {n > 1 && (
+            <input type="range" min={0} max={n - 1} step={1} data-testid={`slice-range-${a}`} value={sel.at[a]}
+              onChange={(e) => onChange(choosePosition(sel, shape, a, Number(e.target.value)))} />
+          )}
+          <input type="number" min={0} max={n - 1} step={1} data-testid={`slice-at-${a}`} value={sel.at[a]} disabled={n <= 1}
+            onChange={(e) => onChange(choosePosition(sel, shape, a, Number(e.target.value)))} />
+        </label>
+      )))}
+    </div>
+  );
+}
+
+/** The heatmap of the chosen slice: the run's own preview for the default one, else the host's slice. */
+function SliceView({ t, source }: { t: TensorSummary; source?: SliceSource }) {
+  const shapeKey = t.shape.join(',');
+  const initial = useMemo(() => defaultSelection(t.shape), [shapeKey]);
+  const [sel, setSel] = useState<SliceSelection>(initial);
+  // another tensor of another shape: back to its default slice
+  const [forShape, setForShape] = useState(shapeKey);
+  if (forShape !== shapeKey) { setForShape(shapeKey); setSel(initial); }
+  const isDefault = sameSelection(sel, initial);
+  const [fetched, setFetched] = useState<Fetched | null>(null);
+  const fetchRef = useRef(source?.fetch);
+  fetchRef.current = source?.fetch;
+  const runId = source?.runId ?? null;
+  const path = source?.ref.path;
+  const index = source?.ref.index ?? 0;
+  const stale = source?.stale ?? true;
+  const key = `${runId}|${path}|${index}|${sel.rows}|${sel.cols}|${sel.at.join(',')}`;
+  useEffect(() => {
+    const fetch = fetchRef.current;
+    if (!runId || stale || !fetch || path === undefined) return;
+    let live = true;
+    // a slider dragged along an axis asks once it rests
+    const timer = setTimeout(() => {
+      const req: SliceRequest = { runId, path, index, at: sel.at };
+      if (sel.rows !== null) req.rows = sel.rows;
+      if (sel.cols !== null) req.cols = sel.cols;
+      fetch(req).then((r) => {
+        if (!live) return;
+        setFetched(r.ok ? { key, slice: r.slice } : { key, problem: r.message, gone: r.reason === 'gone' });
+      }, (e: unknown) => {
+        if (live) setFetched({ key, problem: `the host could not cut the slice: ${(e as Error).message ?? String(e)}`, gone: false });
+      });
+    }, 60);
+    return () => { live = false; clearTimeout(timer); };
+  }, [key, runId, stale, path, index, sel]);
+
+  const label = selectionLabel(sel);
+  const current = fetched && fetched.key === key ? fetched : null;
   const hm = t.heatmap;
-  const slice = t.shape.length > 2 ? `[${t.shape.slice(0, -2).map(() => '0').join(', ')}, :, :]` : t.shape.length === 2 ? '[:, :]' : '';
+  let body: React.ReactNode;
+  if (current && 'slice' in current) {
+    const s = current.slice;
+    const stride = s.rowStride > 1 || s.colStride > 1 ? ` · stride ${s.rowStride}×${s.colStride} (block means)` : '';
+    body = <Heatmap rows={s.rows} cols={s.cols} data={s.data} rowStride={s.rowStride} colStride={s.colStride} slice={label} caption={`${label} · ${s.rows}×${s.cols}${stride}`} />;
+  } else if ((current && 'problem' in current && !isDefault) || (stale && source && !isDefault)) {
+    const gone = stale || (current && 'problem' in current && current.gone);
+    body = (
+      <div className="slice-problem" data-testid="slice-problem">
+        <div className={gone ? 'muted' : 'error-text'}>
+          {stale ? 'The model changed since this run: run it again to see other slices.' : current && 'problem' in current ? current.problem : ''}
+        </div>
+        {gone && source && <button type="button" data-testid="slice-run-again" onClick={source.runAgain}>Run again</button>}
+      </div>
+    );
+  } else if (isDefault && hm && hm.rows > 0 && hm.cols > 0) {
+    body = <Heatmap rows={hm.rows} cols={hm.cols} data={hm.data} slice={label} caption={`${label} · ${hm.rows}×${hm.cols} preview`} />;
+  } else if (fetched && 'slice' in fetched) {
+    const s = fetched.slice;
+    body = <Heatmap rows={s.rows} cols={s.cols} data={s.data} rowStride={s.rowStride} colStride={s.colStride} caption="loading…" dim />;
+  } else {
+    body = <div className="muted small">loading the slice…</div>;
+  }
+  if (t.shape.some((n) => n === 0)) body = <div className="muted small">an empty tensor: nothing to draw</div>;
+  return (
+    <div className="slice-view">
+      <div className="muted small">heatmap {label}</div>
+      <SliceControls shape={t.shape} sel={sel} onChange={setSel} />
+      {body}
+    </div>
+  );
+}
+
+export function TensorView({ t, label, source }: { t: TensorSummary; label: string; source?: SliceSource }) {
   return (
     <div className="tensor-view" data-testid="tensor-view">
       <div className="tensor-title"><strong>{label}</strong> <span className="mono">{t.dtype}[{t.shape.join(',')}]</span></div>
@@ -108,12 +242,7 @@ export function TensorView({ t, label }: { t: TensorSummary; label: string }) {
           <div className="muted small">histogram ({t.histogram.length} bins)</div>
           <Histogram counts={t.histogram} min={t.stats.min} max={t.stats.max} />
         </div>
-        {hm && hm.rows > 0 && hm.cols > 0 && (
-          <div>
-            <div className="muted small">heatmap {slice}</div>
-            <Heatmap rows={hm.rows} cols={hm.cols} data={hm.data} />
-          </div>
-        )}
+        {t.shape.length > 0 && <SliceView t={t} source={source} />}
       </div>
     </div>
   );

@@ -57,7 +57,7 @@ export interface AppState {
   pathRequest: PathRequest | null;
   confirmRequest: ConfirmRequest | null;
   /** the bottom-right pane's tab */
-  sideTab: 'run' | 'tensor';
+  sideTab: 'run' | 'tensor' | 'train';
 }
 
 export const useApp = create<AppState>()(() => ({

@@ -125,14 +125,14 @@ export function openOutput(index: number): void {
   useRunState.setState({ open: { path: null, index } });
 }
 
-/** The tensor the tensor view shows, if the run has it. */
-export function openTensorSummary(s: Pick<RunState, 'open' | 'response'>, trace?: DocumentTrace): (TensorSummary & { label: string }) | null {
+/** The tensor the tensor view shows, if the run has it; `ref` names it in the run (the probe it resolved to). */
+export function openTensorSummary(s: Pick<RunState, 'open' | 'response'>, trace?: DocumentTrace): (TensorSummary & { label: string; ref: { path: string | null; index: number } }) | null {
   const o = s.open;
   const r = s.response;
   if (!o || !r || !r.ok) return null;
   if (o.path === null) {
     const t = r.outputs[o.index];
-    return t ? { ...t, label: `model output ${o.index}` } : null;
+    return t ? { ...t, label: `model output ${o.index}`, ref: { path: null, index: o.index } } : null;
   }
   let p = r.probes.find((x) => x.path === o.path && x.index === o.index);
   if (!p && trace) {
@@ -140,5 +140,107 @@ export function openTensorSummary(s: Pick<RunState, 'open' | 'response'>, trace?
     const from = producerOf(trace, o.path, o.index);
     if (from && 'path' in from) p = r.probes.find((x) => x.path === from.path && x.index === from.index);
   }
-  return p ? { ...p, label: `${p.path ? `after ${displayPath(p.path, p.kind)}` : 'model output'}${p.index ? ` #${p.index}` : ''}` } : null;
+  return p ? { ...p, label: `${p.path ? `after ${displayPath(p.path, p.kind)}` : 'model output'}${p.index ? ` #${p.index}` : ''}`, ref: { path: p.path, index: p.index } } : null;
+}
+
+// ---------------------------------------------------------------- statistics on the canvas's edges
+
+/** What an edge shows for one stack item after a run. */
+export interface EdgeStat {
+  /** the chip's hover text: all the statistics */
+  tip: string;
+  /** the line under the chip: `μ 0.0123 σ 0.98` */
+  line: string;
+  /** `NaN 3 · Inf 1` when there are any (a red badge), else '' */
+  bad: string;
+}
+
+/** The canvas's lookup: the statistics of item `index` on the edge after the layer at `path` (the probe path). */
+export interface ProbeStats {
+  at(path: string, index: number): EdgeStat | undefined;
+}
+
+/** A statistic in at most ~7 characters: 3 significant digits, exponent form when tiny or huge. */
+export function shortStat(v: number | string): string {
+  if (typeof v === 'string') return v;
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a < 1e-3 || a >= 1e5 ? v.toExponential(1).replace('e+', 'e') : String(Number(v.toPrecision(3)));
+}
+
+export function edgeStat(p: Pick<ProbeSummary, 'dtype' | 'shape' | 'stats'>): EdgeStat {
+  const s = p.stats;
+  const bad = [s.nan ? `NaN ${s.nan.toLocaleString('en-US')}` : '', s.inf ? `Inf ${s.inf.toLocaleString('en-US')}` : ''].filter(Boolean).join(' · ');
+  const tip = `${p.dtype}[${p.shape.join(',')}] · mean ${shortStat(s.mean)} · std ${shortStat(s.std)} · min ${shortStat(s.min)} · max ${shortStat(s.max)}${bad ? ` · ${bad}` : ''} (click for the tensor view)`;
+  return { tip, line: `μ ${shortStat(s.mean)} σ ${shortStat(s.std)}`, bad };
+}
+
+/**
+ * The lookup for a run's probes (undefined without any: the canvas then draws
+ * no statistics). With the trace, an item that passed by the layer before
+ * the edge is found at the layer that produced it. Each item is formatted
+ * once, when first drawn.
+ */
+export function edgeStats(probes: readonly ProbeSummary[], trace?: DocumentTrace): ProbeStats | undefined {
+  if (!probes.length) return undefined;
+  const byKey = new Map<string, ProbeSummary>();
+  for (const p of probes) byKey.set(`${p.path}#${p.index}`, p);
+  const memo = new Map<string, EdgeStat | null>();
+  return {
+    at(path, index) {
+      const k = `${path}#${index}`;
+      let hit = memo.get(k);
+      if (hit === undefined) {
+        let p = byKey.get(k);
+        if (!p && trace) {
+          const from = producerOf(trace, path, index);
+          if (from && 'path' in from) p = byKey.get(`${from.path}#${from.index}`);
+        }
+        hit = p ? edgeStat(p) : null;
+        memo.set(k, hit);
+      }
+      return hit ?? undefined;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the tensor view's slice
+
+/** Which 2-D slice the heatmap shows: two axes, and a position along every other one. */
+export interface SliceSelection {
+  rows: number | null;
+  cols: number | null;
+  at: number[];
+}
+
+/** The run's own heatmap: the last two axes at position 0 of the others. */
+export function defaultSelection(shape: readonly number[]): SliceSelection {
+  const r = shape.length;
+  return { rows: r >= 2 ? r - 2 : null, cols: r >= 1 ? r - 1 : null, at: shape.map(() => 0) };
+}
+
+export function sameSelection(a: SliceSelection, b: SliceSelection): boolean {
+  return a.rows === b.rows && a.cols === b.cols && a.at.length === b.at.length
+    && a.at.every((x, i) => i === a.rows || i === a.cols || x === b.at[i]);
+}
+
+/** Sets the rows or cols axis; choosing the other one's axis swaps them. */
+export function chooseAxis(sel: SliceSelection, which: 'rows' | 'cols', axis: number): SliceSelection {
+  const other = which === 'rows' ? 'cols' : 'rows';
+  const next = { ...sel, [which]: axis };
+  if (sel[other] === axis) next[other] = sel[which];
+  return next;
+}
+
+/** A position along an axis, clamped to it. */
+export function choosePosition(sel: SliceSelection, shape: readonly number[], axis: number, at: number): SliceSelection {
+  const next = [...sel.at];
+  next[axis] = Math.max(0, Math.min(shape[axis] - 1, Math.floor(Number.isFinite(at) ? at : 0)));
+  return { ...sel, at: next };
+}
+
+/** `x[1, :, 3, :]` style: the positions, ':' for the axes drawn. */
+export function selectionLabel(sel: SliceSelection): string {
+  return `[${sel.at.map((x, a) => (a === sel.rows || a === sel.cols ? ':' : String(x))).join(', ')}]`;
 }
