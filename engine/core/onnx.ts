@@ -148,6 +148,8 @@ export interface Emitter {
   state(name: string): string;
   /** the new value of this layer's state `name` after this call (an output where the run carries state) */
   setState(name: string, value: string): void;
+  /** whether values given to setState leave the graph (the run carries state): a layer can skip computing them otherwise */
+  readonly carriesState: boolean;
   /** an empty optional input ('' in ONNX) */
   readonly none: string;
   /**

@@ -131,6 +131,25 @@ function categoryCrossEntropy(e: Emitter, y: string, ys: ShapeDtype, t: string, 
   return e.op1('Neg', [reduceOver(e, 'ReduceSum', e.op1('Mul', [target, logp]), [-1])]);
 }
 
+/**
+ * sum(y * one_hot(t, n), -1) for integer targets, without the one-hot: y[..., t] by GatherElements, 0 where
+ * t is outside [0, n) (an all-zero one-hot). Exact, NaN included: a NaN or an infinity anywhere in the row
+ * makes Trax's product NaN (inf * 0), so a row whose min + max is not finite gives NaN here too (the
+ * reductions only decide a Where's condition: no gradient flows through them).
+ */
+function pickTarget(e: Emitter, y: string, t: string, tDtype: DType, n: number, cf: DType): string {
+  const ti = cast(e, t, tDtype, 'int32');
+  const inRange = e.op1('And', [e.op1('GreaterOrEqual', [ti, e.i32(0)]), e.op1('Less', [ti, e.i32(n)])]);
+  const safe = e.op1('Where', [inRange, ti, e.i32(0)]);
+  const axis = e.i64([-1]);
+  const picked = e.op1('Squeeze', [e.op1('GatherElements', [y, e.op1('Unsqueeze', [safe, axis])], { axis: int(-1) }), axis]);
+  const zero = constantOf(e, 0, cf);
+  const value = e.op1('Where', [inRange, picked, zero]);
+  const span = e.op1('Add', [e.op1('ReduceMin', [y, axis], { keepdims: int(0) }), e.op1('ReduceMax', [y, axis], { keepdims: int(0) })]);
+  const probe = e.op1('Mul', [span, zero]);
+  return e.op1('Where', [e.op1('Equal', [probe, probe]), value, constantOf(e, NaN, cf)]);
+}
+
 /** num / den with 0/0 (NaN) -> 0, as jnp.nan_to_num of a ratio of counts. */
 function safeRatio(e: Emitter, num: string, den: string, cf: DType): string {
   return e.op1('Where', [e.op1('Equal', [den, constantOf(e, 0, cf)]), constantOf(e, 0, cf), e.op1('Div', [num, den])]);
@@ -386,11 +405,16 @@ export const metricsLayers = family('metrics', {
     args: [],
     arity: fixed(2, 1),
     infer: ([y, t]) => [{ dtype: promote(y.dtype, 'float32'), shape: crossEntropyShape(y, t, 'cross-entropy') }],
-    // -1.0 * sum(log_probs * one_hot(targets, N), -1)
+    // -1.0 * sum(log_probs * one_hot(targets, N), -1). Integer targets pick their log-probability instead
+    // (GatherElements): the same value without the one-hot and the product, each as large as the logits,
+    // in the forward pass and again in the backward pass (a language model's vocabulary makes them the
+    // largest tensors of a training step).
     lower: (e, [y, t], _p, sig) => {
       const { cf, out } = outFloat(e, sig);
       const [ys, ts] = sig.inputs;
-      const target = oneHot(e, t, ts.dtype, Number(ys.shape[ys.shape.length - 1]), cf);
+      const n = Number(ys.shape[ys.shape.length - 1]);
+      if (ts.dtype === 'int32' || ts.dtype === 'int64') return [out(e.op1('Neg', [pickTarget(e, cast(e, y, ys.dtype, cf), t, ts.dtype, n, cf)]))];
+      const target = oneHot(e, t, ts.dtype, n, cf);
       return [out(e.op1('Mul', [constantOf(e, -1, cf), reduceOver(e, 'ReduceSum', e.op1('Mul', [cast(e, y, ys.dtype, cf), target]), [-1])]))];
     },
   },

@@ -80,8 +80,9 @@ export const normalizationLayers = family('normalization', {
         { name: 'n_batches', shape: [], dtype: 'int32', init: { fill: 0 } },
       ];
     },
-    // train: batch statistics (mean, E[x^2] - mean^2); the running-statistics update is
-    // not an output of the lowered graph (yet). eval/predict: the running statistics.
+    // train: batch statistics (mean, E[x^2] - mean^2), and where the run carries state (training)
+    // the running statistics' update momentum*old + (1-momentum)*new and n_batches + 1.
+    // eval/predict: the running statistics.
     // z = (x - mean) / sqrt(var + eps); gamma and beta expanded to the statistics' shape.
     lower: (e, [x], p, s) => {
       const xin = s.inputs[0];
@@ -94,6 +95,16 @@ export const normalizationLayers = family('normalization', {
           mean = e.op1('ReduceMean', [v, axes], { keepdims: int(1) });
           const m1 = e.op1('ReduceMean', [e.op1('Mul', [v, v]), axes], { keepdims: int(1) });
           variance = e.op1('Sub', [m1, e.op1('Mul', [mean, mean])]);
+          if (e.carriesState) {
+            const update = (name: string, batch: string): void => {
+              const old = e.state(name);
+              const fresh = cast(e, batch, d, 'float32');
+              e.setState(name, e.op1('Add', [e.op1('Mul', [old, e.f32(p.momentum)]), e.op1('Mul', [fresh, e.f32(1 - p.momentum)])]));
+            };
+            update('running_mean', mean);
+            update('running_var', variance);
+            e.setState('n_batches', e.op1('Add', [e.state('n_batches'), e.i32(1)]));
+          }
         } else {
           mean = cast(e, e.state('running_mean'), 'float32', d);
           variance = cast(e, e.state('running_var'), 'float32', d);

@@ -10,7 +10,10 @@ import { describe, expect, it } from 'vitest';
 import type { DType } from '../core/shape';
 import type { CaseNode } from '../layers/cases/types';
 import { conformanceCases } from '../../test/conformance';
-import { type Arr, arr, close, mapRef, rand, reduceRef, run, size, zipRef } from '../../test/lowering';
+import { type Arr, arr, close, mapRef, rand, reduceRef, run, size, tensor, zipRef } from '../../test/lowering';
+import { caseToNode } from '../layers/cases/all';
+import { runModel } from '../runtime/run';
+import '../../kernels';
 
 /** erf by Simpson's rule on 2/sqrt(pi)·exp(-t²) (double precision; independent of any erf approximation) */
 function erf(x: number): number {
@@ -327,6 +330,27 @@ describe('normalization lowerings against TypeScript references', () => {
     const mean = reduceRef(x, [0, 1, 2], (xs) => xs.reduce((a, b) => a + b, 0) / xs.length, true);
     const m2 = reduceRef(mapRef(x, (v) => v * v), [0, 1, 2], (xs) => xs.reduce((a, b) => a + b, 0) / xs.length, true);
     close(tr, norm(mean, zipRef(m2, mean, (a, b) => a - b * b)), 1e-4, 1e-4);
+  });
+
+  it('BatchNorm in train mode updates its running statistics where the run carries state (training)', async () => {
+    const x = rand([4, 3, 2, 5], 'bnx2', 2, 0.5);
+    const rm = rand([1, 1, 1, 5], 'bnm2');
+    const rv = mapRef(rand([1, 1, 1, 5], 'bnv2'), (v) => Math.fround(1 + Math.abs(v)));
+    const values: Record<string, Arr> = { beta: rand([5], 'bnb2'), gamma: rand([5], 'bng2'), running_mean: rm, running_var: rv, n_batches: arr([], [7]) };
+    const r = await runModel({
+      root: caseToNode({ kind: 'BatchNorm', params: { momentum: 0.9 } }), inputs: [tensor(x, 'float32')], mode: 'train', seed: 0,
+      weightValue: (ref) => tensor(values[ref.decl.name], ref.decl.dtype), state: new Map(),
+    });
+    const mean = reduceRef(x, [0, 1, 2], (xs) => xs.reduce((a, b) => a + b, 0) / xs.length, true);
+    const m2 = reduceRef(mapRef(x, (v) => v * v), [0, 1, 2], (xs) => xs.reduce((a, b) => a + b, 0) / xs.length, true);
+    const variance = zipRef(m2, mean, (a, b) => a - b * b);
+    const got = (name: string): Arr => { const t = r.state!.get(`BatchNorm/${name}`)!; return { shape: t.dims, data: Array.from(t.data as Float32Array) }; };
+    close(got('running_mean'), zipRef(rm, mean, (o, b) => 0.9 * o + 0.1 * b), 1e-5, 1e-5);
+    close(got('running_var'), zipRef(rv, variance, (o, b) => 0.9 * o + 0.1 * b), 1e-4, 1e-4);
+    expect(Array.from(r.state!.get('BatchNorm/n_batches')!.data as Int32Array)).toEqual([8]);
+    // eval mode reads them and changes nothing
+    const ev = await runModel({ root: caseToNode({ kind: 'BatchNorm' }), inputs: [tensor(x, 'float32')], mode: 'eval', seed: 0, weightValue: (ref) => tensor(values[ref.decl.name], ref.decl.dtype), state: new Map() });
+    expect(Array.from(ev.state!.get('BatchNorm/running_mean')!.data as Float32Array)).toEqual(rm.data);
   });
 
   it('BatchNorm with axis (0,) on a rank-2 input, no center', async () => {

@@ -25,6 +25,8 @@ export interface ModelState {
   seed: number;
   /** the graph input that salts random streams per training step (LowerOptions.rngInput) */
   rngInput?: string;
+  /** state tensors are graph inputs and their new values graph outputs (LowerOptions.stateIO) */
+  stateIO?: boolean;
 }
 
 /** Where nodes go: the main graph, a subgraph body, or a function body. */
@@ -151,6 +153,9 @@ export class ScopeEmitter implements Emitter {
   }
   state(name: string): string {
     return this.bindings.state(name);
+  }
+  get carriesState(): boolean {
+    return this.scope.kind === 'graph' && !!this.scope.model.stateIO && !!this.bindings.setState;
   }
   setState(name: string, value: string): void {
     if (this.scope.kind === 'graph') this.bindings.setState?.(name, value);

@@ -138,6 +138,7 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
   concrete(trace.input, '', doc.root.kind);
   const mode = opts.mode ?? 'eval';
   const state: ModelState = { dtypes: new Map(), functions: new Map(), functionByKey: new Map(), inline: !!opts.inlineFunctions, gpu: !!opts.gpu, unroll: !!opts.unroll, mode, seed: opts.seed ?? 0 };
+  state.stateIO = !!opts.stateIO;
   const main = new Scope(state, 'graph');
   const rngInputs: ValueInfo[] = [];
   if (opts.rngInput) {

@@ -162,6 +162,19 @@ describe('metrics lowerings against TypeScript references', () => {
     near(await scalar({ kind: 'CrossEntropySum' }, [logp, t, w]), sum(ce.map((c, i) => c * w.data[i])));
   });
 
+  it('CrossEntropyLoss picks the target without a one-hot, and keeps one_hot\'s edge cases: out-of-range targets count 0, an infinity in the row gives NaN', async () => {
+    const lp = logSoftmaxRows(y);
+    const logp = { shape: y.shape, data: lp.flat().map(Math.fround) };
+    const n = y.shape[y.shape.length - 1];
+    // targets n and -1 have all-zero one-hots: those items' cross-entropy is 0
+    const odd = { ...t, data: t.data.map((v, i) => (i === 1 ? n : i === 2 ? -1 : v)) };
+    const ce = lp.map((row, r) => (r === 1 || r === 2 ? 0 : -row[odd.data[r]]));
+    near(await scalar({ kind: 'CrossEntropyLoss' }, [logp, odd, w]), sum(ce.map((c, i) => c * w.data[i])) / sum(w.data));
+    // -inf at a non-target position: Trax's -inf * 0 is NaN
+    const inf = { ...logp, data: logp.data.map((v, i) => (i === (t.data[0] === 0 ? 1 : 0) ? -Infinity : v)) };
+    expect(Number.isNaN(await scalar({ kind: 'CrossEntropyLoss' }, [inf, t, w]))).toBe(true);
+  });
+
   it('BinaryCrossEntropyLoss and BinaryCrossEntropySum (probabilities in; rank 1 and rank 2)', async () => {
     const p = floats([5], 'pp', 0.05, 0.95), tb = floats([5], 'pt', 0, 1), wb = floats([5], 'pw', 0, 1);
     const j = -sum(p.data.map((v, i) => tb.data[i] * Math.log(v) + (1 - tb.data[i]) * Math.log(1 - v))) / 5;

@@ -20,7 +20,7 @@ import { modelBytes } from '../onnx/write';
 import { type Provider, fromOrtTensor, openSession, toOrtTensor } from '../runtime/session';
 import { initialValue } from '../weights';
 import { writeFileAtomic } from '../host/files';
-import type { TrainMetricsLine } from '../host/api';
+import type { TrainMetricsLine, TrainProgress } from '../host/api';
 import { type Checkpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, checkpointSteps, latestCheckpoint, saveCheckpoint } from './checkpoint';
 import type { Batch, Task } from './data/task';
 import { digest } from './data/task';
@@ -60,13 +60,8 @@ export interface TrainOptions {
   strict?: boolean;
 }
 
-export interface Progress {
-  step: number;
-  steps: number;
-  loss: number;
-  accuracy?: number;
-  lr: number;
-  stepsPerS: number;
+/** The loop's progress report (the Host API's TrainProgress, with the split and an ETA that may be Infinity). */
+export interface Progress extends Omit<TrainProgress, 'etaS'> {
   etaS: number;
   split: 'train' | 'eval';
 }
