@@ -165,6 +165,27 @@ describe('desktop main process and preload (Electron stubbed)', () => {
     expect(imports).not.toMatch(/onnxruntime|engine\/host\/(numeric|service|threaded)|engine\/runtime|kernels/);
   });
 
+  it('trains in the engine process: a run folder under the app data, polled to the end, exported through a save dialog', async () => {
+    const doc = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'assets', 'examples', 'mlp-mnist.strata.json'), 'utf8')) as unknown;
+    const trainStart = h.exposed.get('strata.trainStart') as (r: unknown) => Promise<{ ok: boolean; runId: string; dir: string }>;
+    const trainStatus = h.exposed.get('strata.trainStatus') as (r: unknown) => Promise<{ ok: boolean; state: string; checkpoints: number[]; metrics: unknown[] }>;
+    const exportTrained = h.exposed.get('strata.exportTrained') as (r: unknown) => Promise<{ ok: boolean; path?: string }>;
+    const started = await trainStart({ doc, task: 'mnist', optimizer: 'adam', schedule: 'constant', steps: 6, batch: 8, evalEvery: 3, seed: 0, provider: 'cpu' });
+    expect(started).toMatchObject({ ok: true });
+    expect(started.dir.startsWith(dir)).toBe(true);
+    let status = await trainStatus({ runId: started.runId, since: 0 });
+    for (let i = 0; i < 600 && status.ok && (status.state === 'running' || status.state === 'stopping'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = await trainStatus({ runId: started.runId, since: 0 });
+    }
+    expect(status).toMatchObject({ ok: true, state: 'done', checkpoints: [3, 6] });
+    // refused in the preload, before anything is sent
+    await expect(trainStatus({ runId: 7 })).rejects.toThrow(/runId: expected a string/);
+    h.dialogPath = join(dir, 'trained.onnx');
+    expect(await exportTrained({ runId: started.runId, format: 'onnx' })).toMatchObject({ ok: true, path: h.dialogPath });
+    expect(readFileSync(h.dialogPath).length).toBeGreaterThan(1000);
+  });
+
   it('builds native menus that drive the window', async () => {
     const menu = h.menu as MenuItem[];
     const labels = menu.map((m) => m.label ?? m.role);
