@@ -90,7 +90,7 @@ export function checkObjective(model: DocNode, modelInput: readonly ShapeDtype[]
   const mt = traceDocument({ root: model, input: [...modelInput] });
   if (mt.errors.length) {
     const e = mt.errors[0];
-    throw new ObjectiveError(`the model does not take the task's inputs ${modelInput.map(formatShapeDtype).join(', ')}: ${e.path ? `${e.path}: ` : ''}${e.message}`);
+    throw new ObjectiveError(`the model does not take the task's inputs ${modelInput.map(formatShapeDtype).join(', ')}: ${e.message}`);
   }
   const want = LOSSES[lossKind]?.takes;
   if (want === 'log-probabilities') {
@@ -107,8 +107,7 @@ export function checkObjective(model: DocNode, modelInput: readonly ShapeDtype[]
   const tt = traceDocument({ root: tree, input: [...modelInput, ...extra] });
   if (tt.errors.length) {
     const e = tt.errors[0];
-    const where = e.path.replace(/^Serial\[1\]( > Branch\[\d+\])?/, '').replace(/^ > /, '');
-    throw new ObjectiveError(`${lossKind}${metricKinds.length ? ` / ${metricKinds.join(', ')}` : ''} does not fit the model's output ${mt.output?.map(formatShapeDtype).join(', ') ?? '?'} and the task's targets ${extra.map(formatShapeDtype).join(', ')}: ${where ? `${where}: ` : ''}${e.message}`);
+    throw new ObjectiveError(`${lossKind}${metricKinds.length ? ` / ${metricKinds.join(', ')}` : ''} does not fit the model's output ${mt.output?.map(formatShapeDtype).join(', ') ?? '?'} and the task's targets ${extra.map(formatShapeDtype).join(', ')}: ${e.message.replace(/^Serial\[1\] > (Branch\[\d+\] > )?/, '')}`);
   }
   const outs = tt.output ?? [];
   if (!outs.length || outs[0].shape.length !== 0 || !outs[0].dtype.startsWith('float')) {

@@ -15,6 +15,7 @@ import { lowerDocument } from '../../engine/onnx/lower';
 import { modelBytes } from '../../engine/onnx/write';
 import { rng } from '../../test/ort';
 import { combineHashRounds, lshReference, sharedQkAttentionReference } from './reference';
+import { rotations } from './lsh';
 import { lshRotations } from './rotations';
 import { conformanceCases } from '../../test/conformance';
 
@@ -120,6 +121,36 @@ describe('LSH attention kernel vs the TypeScript reference', () => {
     expect(Array.from(a)).not.toEqual(Array.from(b));
     expect(Array.from(a)).not.toEqual(Array.from(c));
     expect(Array.from(lshRotations(base))).toEqual(Array.from(a));
+  });
+});
+
+describe('in a training step, new rotations every step (as Trax\'s hash_rng)', () => {
+  it('drawn in the graph from the step\'s rng input: N(0, 1), the same for a step, new for the next', async () => {
+    const cfg: LshAttentionConfig = { ...base, rows: 8, dQk: 16 };
+    const state: ModelState = { dtypes: new Map(), functions: new Map(), functionByKey: new Map(), inline: true, gpu: false, mode: 'train', seed: cfg.seed, rngInput: 'rng_step' };
+    const main = new Scope(state, 'graph');
+    main.reserve('rng_step');
+    const rot = rotations(new ScopeEmitter(main, 'lsh'), cfg);
+    main.reserve('rot');
+    main.nodes.push({ op: 'Identity', inputs: [rot], outputs: ['rot'] });
+    const n = lshRotations(cfg).length;
+    // no rotations baked in as a constant
+    expect(main.nodes.filter((x) => x.op === 'Constant').every((x) => { const t = x.attrs!.value as { tensor: { data: ArrayLike<number> } }; return t.tensor.data.length < n; })).toBe(true);
+    const model: Model = { graph: { name: 'rot', inputs: [{ name: 'rng_step', dtype: 'int32', shape: [] }], outputs: [{ name: 'rot', dtype: 'float32', shape: [cfg.rows, cfg.dQk, 2] }], nodes: main.nodes, initializers: [] }, functions: [], producer: 'test', metadata: {} };
+    const session = await ort.InferenceSession.create(modelBytes(model));
+    const at = async (step: number): Promise<Float32Array> => (await session.run({ rng_step: new ort.Tensor('int32', Int32Array.of(step), []) })).rot.data as Float32Array;
+    const [a, a2, b] = [await at(3), await at(3), await at(4)];
+    await session.release();
+    expect(a.length).toBe(n);
+    expect(Array.from(a2)).toEqual(Array.from(a));
+    const same = a.filter((x, i) => x === b[i]).length;
+    expect(same).toBeLessThan(n / 100);
+    const mean = a.reduce((s, x) => s + x, 0) / n;
+    const variance = a.reduce((s, x) => s + (x - mean) ** 2, 0) / n;
+    // n values: the mean's sd is 1/sqrt(n)
+    expect(Math.abs(mean)).toBeLessThan(4 / Math.sqrt(n));
+    expect(Math.abs(variance - 1)).toBeLessThan(0.1);
+    expect(a.every(Number.isFinite)).toBe(true);
   });
 });
 

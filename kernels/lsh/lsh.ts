@@ -32,7 +32,7 @@
 import { type Emitter, ONNX_DTYPE } from '../../engine/core/onnx';
 import type { LshAttentionConfig } from '../../engine/layers/kernels';
 import { bucketSizes, emitAttend, emitHashBuckets } from '../../engine/layers/efficient_attention';
-import { int, ints, iotaF32, logSumExp, reshape } from '../../engine/layers/lowering';
+import { int, ints, iotaF32, logSumExp, randomUniform, reshape } from '../../engine/layers/lowering';
 import { lshRotations } from './rotations';
 
 /** The configuration without what only selects the rotations (they come in as an input). */
@@ -48,11 +48,28 @@ function bodyKey(cfg: LshAttentionConfig): string {
  * made here). Returns the float32 output [R, T, dv].
  */
 export function lshAttention(e: Emitter, qk: string, v: string, mask: string | null, cfg: LshAttentionConfig): string {
-  const { half } = bucketSizes(cfg.nBuckets);
-  const rot = e.constant({ dtype: 'float32', dims: [cfg.rows, cfg.dQk, cfg.nHashes * half], data: lshRotations(cfg) });
+  const rot = rotations(e, cfg);
   const ins = cfg.masked ? [qk, v, rot, mask!] : [qk, v, rot];
   return e.fn('LSHAttention', bodyKey(cfg), ins, 1, (fe, fins) => [lshBody(fe, fins[0], fins[1], fins[2], cfg.masked ? fins[3] : null, cfg)],
     'LSH self-attention: hash by random rotations, sort by (bucket, position), chunked attention with look-adjacent chunks, unsort, combine hash rounds')[0];
+}
+
+/**
+ * The rows' random rotations [R, d, n_hashes * rot_size/2]: drawn at lowering
+ * time from the seed (a constant), except in a training step, where Trax
+ * draws new ones every forward pass (its hash_rng): there they are N(0, 1)
+ * made in the graph by Box-Muller from two uniform streams that the step's
+ * rng input salts, so every step hashes with fresh rotations.
+ */
+export function rotations(e: Emitter, cfg: LshAttentionConfig): string {
+  const { half } = bucketSizes(cfg.nBuckets);
+  const dims = [cfg.rows, cfg.dQk, cfg.nHashes * half];
+  if (!e.rngStep()) return e.constant({ dtype: 'float32', dims, data: lshRotations(cfg) });
+  const u1 = randomUniform(e, dims, `${cfg.salt}/rotations/u1`);
+  const u2 = randomUniform(e, dims, `${cfg.salt}/rotations/u2`);
+  // sqrt(-2 ln(1 - u1)) cos(2 pi u2); 1 - u1 is in (0, 1]
+  const radius = e.op1('Sqrt', [e.op1('Mul', [e.f32(-2), e.op1('Log', [e.op1('Sub', [e.f32(1), u1])])])]);
+  return e.op1('Mul', [radius, e.op1('Cos', [e.op1('Mul', [e.f32(2 * Math.PI), u2])])]);
 }
 
 /** The body of LSHAttention (see the file comment). */
