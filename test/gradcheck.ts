@@ -94,6 +94,8 @@ export interface GradCheckOptions {
   scale?: string;
   /** float inputs' range */
   range?: [number, number];
+  /** values no gradient flows through (the lowering's stopGradients) */
+  stop?: Iterable<string>;
 }
 
 export interface Mismatch { wrt: string; index: number; analytic: number; fd: number }
@@ -114,7 +116,7 @@ export interface GradCheckResult {
 
 /** Runs the check; mismatches are returned, not thrown. */
 export async function gradCheck(model: Model, o: GradCheckOptions): Promise<GradCheckResult> {
-  const { model: gm, grads, unreached } = addGradients(model, { loss: o.loss, wrt: o.wrt });
+  const { model: gm, grads, unreached } = addGradients(model, { loss: o.loss, wrt: o.wrt, stop: o.stop });
   const m64 = toFloat64(gm);
   const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 };
   const session = await ort.InferenceSession.create(modelBytes(m64), opts);

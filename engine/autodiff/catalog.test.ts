@@ -212,7 +212,7 @@ async function checkRow(i: number, mode: 'train' | 'eval'): Promise<Outcome & { 
   const t0 = performance.now();
   const soft = someLayer(low.trace.root, maskedEncDec);
   const withLoss = projectionLoss(soft ? softenMasks(low.model) : low.model, outs, label);
-  const opts = { loss: 'loss', scale: 'loss_scale', wrt, coords: 3, maxCoords: MAX_COORDS, seed: label };
+  const opts = { loss: 'loss', scale: 'loss_scale', wrt, coords: 3, maxCoords: MAX_COORDS, seed: label, stop: low.stopGradients };
   let r = await gradCheck(withLoss, opts);
   // logs and cross-entropies of probabilities (NaN below 0): inputs in (0, 1)
   const positive = !Number.isFinite(r.loss);

@@ -52,6 +52,8 @@ export interface GradientOptions {
   loss: string;
   /** values to differentiate with respect to (graph inputs: weights, stack inputs) */
   wrt: readonly string[];
+  /** values treated as constants (JAX's stop_gradient; the lowering's `stopGradients`): no gradient flows through them */
+  stop?: Iterable<string>;
   /** add each gradient as a graph output named `<wrt>_grad` (default true) */
   outputs?: boolean;
   /**
@@ -110,10 +112,11 @@ export function addGradients(input: Model, opts: GradientOptions): Gradients {
 
   // active: float values that depend differentiably on wrt
   const active = new Set(opts.wrt.filter(float));
+  const stop = new Set(opts.stop ?? []);
   for (const n of g.nodes) {
     const r = ruleOf(n);
     if (!isRule(r) || !nodeInputs(n).some((v) => active.has(v))) continue;
-    for (const o of n.outputs) if (float(o)) active.add(o);
+    for (const o of n.outputs) if (float(o) && !stop.has(o)) active.add(o);
   }
   // reaching: values the loss depends on (through anything), and the differentiable part of it
   const reaches = new Set([opts.loss]);

@@ -28,10 +28,10 @@ describe('gradients of whole models match float64 finite differences', () => {
       const wrt = low.weights.filter((w) => w.role === 'weight' && isFloatType(w.decl.dtype)).map((w) => w.key);
       const withLoss = projectionLoss(low.model, low.outputs.filter((o) => isFloatType(o.dtype)).map((o) => o.name), name);
       // every weight gets a gradient through the graph (none is cut off), and no control flow is left
-      const { model, unreached } = addGradients(withLoss, { loss: 'loss', wrt });
+      const { model, unreached } = addGradients(withLoss, { loss: 'loss', wrt, stop: low.stopGradients });
       expect(model.graph.nodes.some((n) => n.op === 'Scan' || n.op === 'If')).toBe(false);
       expect(unreached).toEqual([]);
-      const r = await gradCheck(withLoss, { loss: 'loss', scale: 'loss_scale', wrt, coords: 3, seed: name });
+      const r = await gradCheck(withLoss, { loss: 'loss', scale: 'loss_scale', wrt, coords: 3, seed: name, stop: low.stopGradients });
       expect(r.mismatches).toEqual([]);
       expect(r.checked).toBeGreaterThanOrEqual(wrt.length);
       if (process.env.GRADCHECK_VERBOSE) console.log(`${name}: ${wrt.length} weights, ${r.checked} coordinates, worst ${r.worst.toExponential(2)} of the tolerance`);

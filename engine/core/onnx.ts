@@ -148,6 +148,12 @@ export interface Emitter {
   state(name: string): string;
   /** the new value of this layer's state `name` after this call (an output where the run carries state) */
   setState(name: string, value: string): void;
+  /**
+   * Marks a value as a constant for differentiation (JAX's stop_gradient): no
+   * gradient flows back through it. Returns the value itself; the graph is
+   * unchanged (engine/autodiff reads the marks from the lowering).
+   */
+  stopGradient(value: string): string;
   /** whether values given to setState leave the graph (the run carries state): a layer can skip computing them otherwise */
   readonly carriesState: boolean;
   /** an empty optional input ('' in ONNX) */

@@ -215,7 +215,8 @@ export function scalarOf(e: Emitter, v: number, dtype: DType): string {
  */
 export function logSumExp(e: Emitter, x: string, axis: number, keepdims = true): string {
   const ax = e.i64([axis]);
-  const m = e.op1('ReduceMax', [x, ax], { keepdims: int(1) });
+  // the max only keeps exp finite: its gradient cancels exactly, so it is stopped (as jax.nn.logsumexp does)
+  const m = e.stopGradient(e.op1('ReduceMax', [x, ax], { keepdims: int(1) }));
   const s = e.op1('ReduceSum', [e.op1('Exp', [e.op1('Sub', [x, m])]), ax], { keepdims: int(1) });
   const lse = e.op1('Add', [e.op1('Log', [s]), m]);
   return keepdims ? lse : e.op1('Squeeze', [lse, ax]);

@@ -27,6 +27,8 @@ export interface ModelState {
   rngInput?: string;
   /** state tensors are graph inputs and their new values graph outputs (LowerOptions.stateIO) */
   stateIO?: boolean;
+  /** main-graph values marked by Emitter.stopGradient */
+  stopGradients?: Set<string>;
 }
 
 /** Where nodes go: the main graph, a subgraph body, or a function body. */
@@ -153,6 +155,12 @@ export class ScopeEmitter implements Emitter {
   }
   state(name: string): string {
     return this.bindings.state(name);
+  }
+  stopGradient(value: string): string {
+    // only main-graph names mean something to the autodiff of the lowered model (a function's or a loop
+    // body's names are local; training lowers with functions inlined and loops unrolled)
+    if (this.scope.kind === 'graph') (this.scope.model.stopGradients ??= new Set()).add(value);
+    return value;
   }
   get carriesState(): boolean {
     return this.scope.kind === 'graph' && !!this.scope.model.stateIO && !!this.bindings.setState;

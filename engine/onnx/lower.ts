@@ -97,6 +97,8 @@ export interface Lowered {
   weights: WeightRef[];
   probes: ProbeRef[];
   trace: DocumentTrace;
+  /** values no gradient flows back through (Emitter.stopGradient): addGradients' `stop` */
+  stopGradients: string[];
 }
 
 /** A node's structure without ids (the key of a function lowered from it). */
@@ -375,7 +377,7 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
     producer: 'strata',
     metadata: { mode, seed: String(state.seed) },
   };
-  return { model, inputs, outputs, weights, probes, trace, state: stateIO };
+  return { model, inputs, outputs, weights, probes, trace, state: stateIO, stopGradients: [...state.stopGradients ?? []] };
 }
 
 /** bfloat16 bits (the upper half of a float32) as float32 values. */

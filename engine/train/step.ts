@@ -135,7 +135,7 @@ export function buildTrainStep(cfg: StepConfig): StepGraph {
   const { params, state } = io(low);
   const loss = low.outputs[0].name;
   const trainable = params.filter((p) => isFloat(p.ref.decl));
-  const { model: gm, grads } = addGradients(low.model, { loss, wrt: trainable.map((p) => p.input), outputs: false });
+  const { model: gm, grads } = addGradients(low.model, { loss, wrt: trainable.map((p) => p.input), stop: low.stopGradients, outputs: false });
 
   // the update, appended to the same graph
   const ms: ModelState = { dtypes: new Map(), functions: new Map(), functionByKey: new Map(), inline: true, gpu: !!cfg.gpu, mode: 'train', seed: cfg.seed };
