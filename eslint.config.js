@@ -19,7 +19,7 @@ function restrict(packages, folders, why) {
   };
 }
 
-const browserSafeEngine = 'engine/{core,layers,document,tracecode,onnx,weights}';
+const browserSafeEngine = 'engine/{core,layers,document,tracecode,onnx,weights,autodiff}';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test-results/**', '.scratch/**', '.brief/**', '**/*.d.ts'] },
@@ -43,7 +43,7 @@ export default tseslint.config(
     // the browser-safe engine: also no Node built-ins and no onnxruntime
     files: [`${browserSafeEngine}/**/*.ts`],
     ignores: ['**/*.test.ts'],
-    rules: restrict([...UI, ...nodeBuiltinPatterns, 'onnxruntime-node', 'onnxruntime-*'], ['renderer', 'electron', 'cli', 'kernels', 'e2e', 'bench', 'runtime', 'train', 'host'], 'engine/{core,layers,document,tracecode,onnx,weights} run in the browser: no Node built-ins, no onnxruntime, no Node-only engine parts (DESIGN.md)'),
+    rules: restrict([...UI, ...nodeBuiltinPatterns, 'onnxruntime-node', 'onnxruntime-*'], ['renderer', 'electron', 'cli', 'kernels', 'e2e', 'bench', 'runtime', 'train', 'host'], 'engine/{core,layers,document,tracecode,onnx,weights,autodiff} run in the browser: no Node built-ins, no onnxruntime, no Node-only engine parts (DESIGN.md)'),
   },
   {
     // lower layers of the engine do not reach up
