@@ -128,6 +128,8 @@ describe('strata train', () => {
       [['--task', 'mnist', '--optimizer', 'lion'], /--optimizer: choose one of sgd, momentum, adam, adafactor, rmsprop/],
       [['--task', 'mnist', '--lr', '-1'], /learning_rate/],
       [['--task', 'mnist', '--loss', 'hinge'], /unknown loss 'hinge'/],
+      [['--task', 'mnist', '--optimizer', 'sgd', '--weight-decay', '0.1'], /sgd has no hyper-parameter 'weight_decay_rate'/],
+      [['--task', 'mnist', '--clip-grad-norm', '0'], /clip_grad_norm/],
       [['--task', 'copy'], /the model's input 0 is float32\[B,28,28,1\], but the task copy feeds int32\[32,32\]/],
       [['--task', 'text:/no/such/file.txt'], /no such file/],
     ];

@@ -21,7 +21,8 @@ import '../kernels';
 export const TRAIN_USAGE = `  train   MODEL --task mnist|copy|reverse|duplicate|addition|text:FILE|data:FILE
                 [--loss NAME] [--optimizer adam|sgd|momentum|adafactor|rmsprop] [--lr X]
                 [--schedule constant|rsqrt|cosine] [--warmup N] [--steps N] [--batch N] [--eval-every N]
-                [--checkpoint-every N] [--length L] [--vocab V] [--seed N] [--provider cpu|webgpu|cuda|dml]
+                [--checkpoint-every N] [--clip-grad-norm X] [--weight-decay X] [--length L] [--vocab V]
+                [--seed N] [--provider cpu|webgpu|cuda|dml]
                 [--dir RUN_DIR] [--resume] [--json]
 `;
 
@@ -30,6 +31,7 @@ const FLAGS = {
   warmup: { value: true }, steps: { value: true }, batch: { value: true }, 'eval-every': { value: true },
   'checkpoint-every': { value: true }, length: { value: true }, vocab: { value: true }, seed: { value: true },
   provider: { value: true }, dir: { value: true }, resume: { value: false }, json: { value: false }, threads: { value: true },
+  'clip-grad-norm': { value: true }, 'weight-decay': { value: true },
 };
 
 function numberFlag(p: ParsedArgs, name: string): number | undefined {
@@ -87,7 +89,14 @@ export async function trainCommand(argv: string[], io: Io, opts: { tty?: boolean
       vocabSize: flag(p, 'vocab') === undefined ? undefined : intFlag(p, 'vocab', 0, 2),
     });
     const lr = numberFlag(p, 'lr');
-    const optimizer = parseOptimizer(optName, lr === undefined ? {} : { learning_rate: lr });
+    // Trax's names: the optimizer checks them (SGD and RMSProp have no weight decay in Trax: an error says so)
+    const overrides: Record<string, number> = {};
+    if (lr !== undefined) overrides.learning_rate = lr;
+    const clip = numberFlag(p, 'clip-grad-norm');
+    if (clip !== undefined) overrides.clip_grad_norm = clip;
+    const decay = numberFlag(p, 'weight-decay');
+    if (decay !== undefined) overrides.weight_decay_rate = decay;
+    const optimizer = parseOptimizer(optName, overrides);
     const warmup = intFlag(p, 'warmup', 0);
     const max = lr ?? optimizer.learningRate;
     const schedule = parseSchedule(scheduleKind, scheduleKind === 'constant'
