@@ -416,6 +416,27 @@ describe('the IDE in a browser', () => {
     expect(await chart.getAttribute('data-points')).toBe('3');
     await step('error');
   }, 180_000);
+
+  it.skipIf(skip)(`a page opened while the host trains follows that run, and can stop it${why}`, async () => {
+    const { page } = bind(await open('train-follow-1', '?example=mlp-mnist'));
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('train-steps').fill('100000');
+    await page.getByTestId('train-eval-every').fill('100000');
+    await page.getByTestId('train-batch').fill('8');
+    await page.getByTestId('train-start').click();
+    await expect.poll(() => page.getByTestId('train-state').textContent(), { timeout: 60_000 }).toBe('training');
+    // another window (a reload): the Train tab finds the run and its progress
+    const { page: p2, step: step2 } = bind(await open('train-follow-2', '?example=mlp-mnist'));
+    await p2.getByTestId('tab-train').click();
+    await expect.poll(() => p2.getByTestId('train-state').textContent(), { timeout: 30_000 }).toBe('training');
+    await expect.poll(() => p2.getByTestId('train-progress').textContent(), { timeout: 30_000 }).toMatch(/^step \d+\/100000/);
+    await step2('following');
+    await p2.getByTestId('train-stop').click();
+    await expect.poll(() => p2.getByTestId('train-state').textContent(), { timeout: 60_000 }).toBe('stopped');
+    await expect.poll(() => page.getByTestId('train-state').textContent(), { timeout: 60_000 }).toBe('stopped');
+    expect((await p2.getByTestId('train-checkpoint').allTextContents()).length).toBe(1);
+    await step2('stopped');
+  }, 180_000);
 });
 
 /** The page of a session with its step function bound. */

@@ -153,6 +153,7 @@ const handlers: Record<HostMethod, Handler> = {
   },
   trainStatus: (req) => startEngine().call('trainStatus', [req]),
   trainStop: (req) => startEngine().call('trainStop', [req]),
+  trainRuns: () => startEngine().call('trainRuns', []),
   exportTrained: async (r) => {
     const req = r as ExportTrainedRequest;
     if (!req.path) {

@@ -155,6 +155,8 @@ export type TrainStartResponse = { ok: true; runId: string; dir: string } | { ok
 
 export type TrainRunState = 'running' | 'stopping' | 'done' | 'failed' | 'stopped';
 
+export interface TrainRunInfo { runId: string; dir: string; state: TrainRunState; task: string }
+
 /** One line of RUN_DIR/metrics.jsonl, as written. */
 export interface TrainMetricsLine {
   step: number;
@@ -244,6 +246,8 @@ export interface HostApi {
   trainStatus(req: TrainStatusRequest): Promise<TrainStatusResponse>;
   /** stops a run after it writes a checkpoint */
   trainStop(req: { runId: string }): Promise<TrainStopResponse>;
+  /** the runs this host knows, oldest first (a reloaded page finds the one still training) */
+  trainRuns(): Promise<TrainRunInfo[]>;
   /** a trained model out of a run directory */
   exportTrained(req: ExportTrainedRequest): Promise<ExportTrainedResponse>;
 }
@@ -251,7 +255,7 @@ export interface HostApi {
 /** The names of the API's methods: the allow-list of channels and RPC methods. */
 export const HOST_METHODS = [
   'info', 'listExamples', 'readExample', 'openFile', 'saveFile', 'recentFiles', 'saveRecovery', 'readRecovery', 'run', 'tensorSlice', 'exportModel',
-  'trainStart', 'trainStatus', 'trainStop', 'exportTrained',
+  'trainStart', 'trainStatus', 'trainStop', 'trainRuns', 'exportTrained',
 ] as const satisfies readonly (keyof HostApi)[];
 
 export type HostMethod = (typeof HOST_METHODS)[number];

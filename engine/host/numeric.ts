@@ -380,6 +380,7 @@ export function numericApi(numeric: NumericHost = createNumericHost()): Pick<Hos
     trainStart: (req) => numeric.trainStart(req),
     trainStatus: (req) => numeric.trainStatus(req),
     trainStop: (req) => numeric.trainStop(req),
+    trainRuns: () => numeric.trainRuns(),
     exportTrained: (req) => numeric.exportTrained(req),
   };
 }

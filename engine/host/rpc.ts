@@ -24,5 +24,5 @@ export async function dispatch(api: Partial<HostApi>, id: number, method: unknow
 }
 
 /** The methods that run onnxruntime (blocking the thread they run on), training included: the numeric side serves them. */
-export const NUMERIC_METHODS = ['run', 'tensorSlice', 'exportModel', 'trainStart', 'trainStatus', 'trainStop', 'exportTrained'] as const satisfies readonly HostMethod[];
+export const NUMERIC_METHODS = ['run', 'tensorSlice', 'exportModel', 'trainStart', 'trainStatus', 'trainStop', 'trainRuns', 'exportTrained'] as const satisfies readonly HostMethod[];
 export type NumericMethod = (typeof NUMERIC_METHODS)[number];

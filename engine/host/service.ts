@@ -38,6 +38,7 @@ export function createHostService(opts: HostServiceOptions, numeric: NumericHost
     trainStart: (req) => numeric.trainStart({ ...req, dir: req.dir || newRunDir(opts.dataDir, req.doc) }),
     trainStatus: (req) => numeric.trainStatus(req),
     trainStop: (req) => numeric.trainStop(req),
+    trainRuns: () => numeric.trainRuns(),
     exportTrained: (req) => numeric.exportTrained(req),
   };
 }

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type {
   ExportRequest, ExportResponse, ExportTrainedRequest, ExportTrainedResponse, HostApi, RunRequest, RunResponse, SliceRequest, SliceResponse,
-  TrainRequest, TrainStartResponse, TrainStatusRequest, TrainStatusResponse, TrainStopResponse,
+  TrainRequest, TrainRunInfo, TrainStartResponse, TrainStatusRequest, TrainStatusResponse, TrainStopResponse,
 } from './api';
 import { createFileHost, newRunDir } from './files';
 import { type Remote, createRemote } from './remote';
@@ -58,6 +58,7 @@ export function createThreadedHost(opts: HostServiceOptions, workerFile: string 
     trainStart: (req: TrainRequest) => start().call('trainStart', [{ ...req, dir: req.dir || newRunDir(opts.dataDir, req.doc) }]) as Promise<TrainStartResponse>,
     trainStatus: (req: TrainStatusRequest) => start().call('trainStatus', [req]) as Promise<TrainStatusResponse>,
     trainStop: (req: { runId: string }) => start().call('trainStop', [req]) as Promise<TrainStopResponse>,
+    trainRuns: () => start().call('trainRuns', []) as Promise<TrainRunInfo[]>,
     exportTrained: (req: ExportTrainedRequest) => start().call('exportTrained', [req]) as Promise<ExportTrainedResponse>,
     async close() {
       const w = worker;

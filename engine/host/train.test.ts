@@ -162,6 +162,9 @@ describe('host training: stop, and one run at a time', () => {
     const run = started(await host.trainStart(request({ steps: 100_000, evalEvery: 1000 })));
     const second = await host.trainStart(request());
     expect(second).toMatchObject({ ok: false, error: { message: expect.stringMatching(/already going on .*one model at a time/) } });
+    // a page loaded now finds the run that trains
+    const listed = await host.trainRuns();
+    expect(listed.filter((r) => r.state === 'running')).toEqual([{ runId: run.runId, dir: run.dir, state: 'running', task: expect.stringMatching(/^mnist/) }]);
     // let it take a few steps
     for (let i = 0; i < 200; i++) {
       const s = await host.trainStatus({ runId: run.runId, since: 0 });
@@ -179,6 +182,7 @@ describe('host training: stop, and one run at a time', () => {
     expect(last.checkpoints).toEqual([step]);
     // stopping again is harmless; a new run may start now
     expect(await host.trainStop({ runId: run.runId })).toEqual({ ok: true, state: 'stopped' });
+    expect((await host.trainRuns()).find((r) => r.runId === run.runId)?.state).toBe('stopped');
     const next = started(await host.trainStart(request({ steps: 1, evalEvery: 1 })));
     expect((await pollToEnd(next.runId)).last.state).toBe('done');
   }, 120_000);

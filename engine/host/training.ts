@@ -28,7 +28,7 @@ import { parseOptimizer } from '../train/optimizers';
 import { SCHEDULE_KINDS, parseSchedule } from '../train/schedules';
 import type {
   ExportTrainedRequest, ExportTrainedResponse, TrainMetricsLine, TrainProgress, TrainRequest, TrainRunState, TrainStartResponse,
-  TrainStatusRequest, TrainStatusResponse, TrainStopResponse,
+  TrainRunInfo, TrainStatusRequest, TrainStatusResponse, TrainStopResponse,
 } from './api';
 
 /** Finished runs whose status is still answered (their directories stay on disk regardless). */
@@ -38,6 +38,7 @@ export interface TrainHost {
   trainStart(req: TrainRequest): Promise<TrainStartResponse>;
   trainStatus(req: TrainStatusRequest): Promise<TrainStatusResponse>;
   trainStop(req: { runId: string }): Promise<TrainStopResponse>;
+  trainRuns(): Promise<TrainRunInfo[]>;
   exportTrained(req: ExportTrainedRequest): Promise<ExportTrainedResponse>;
 }
 
@@ -196,6 +197,10 @@ export function createTrainHost(): TrainHost {
         checkpoints: checkpointSteps(run.dir),
         ...(run.result ? { result: run.result } : {}),
       };
+    },
+
+    async trainRuns() {
+      return [...runs.values()].map((r) => ({ runId: r.id, dir: r.dir, state: r.state, task: r.task }));
     },
 
     async trainStop(req) {

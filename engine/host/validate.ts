@@ -159,6 +159,7 @@ const SIGNATURES: Record<HostMethod, [Check, boolean][]> = {
   trainStart: [[trainRequest, true]],
   trainStatus: [[trainStatusRequest, true]],
   trainStop: [[trainStopRequest, true]],
+  trainRuns: [],
   exportTrained: [[exportTrainedRequest, true]],
 };
 

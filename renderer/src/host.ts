@@ -100,6 +100,7 @@ export function createSocketHost(url: string): HostApi & { close(): void } {
     trainStart: (req) => call('trainStart', [req]),
     trainStatus: (req) => call('trainStatus', [req]),
     trainStop: (req) => call('trainStop', [req]),
+    trainRuns: () => call('trainRuns', []),
     exportTrained: (req) => call('exportTrained', [req]),
   } as HostApi;
   return {

@@ -11,7 +11,7 @@ import 'uplot/dist/uPlot.min.css';
 import { TRAIN_LOSSES, TRAIN_OPTIMIZERS, TRAIN_SCHEDULES, type ExportTrainedRequest } from '../../../engine/host/api';
 import { askPath, useApp, useHost, useStrata } from './context';
 import {
-  EXPORT_FORMATS, TASK_CHOICES, type TaskChoice, type TrainSettings, chartColumns, exportTrainedModel, hasAccuracy, isActive, progressText,
+  EXPORT_FORMATS, TASK_CHOICES, type TaskChoice, type TrainSettings, chartColumns, exportTrainedModel, followHostRun, hasAccuracy, isActive, progressText,
   setTrainSettings, startTraining, stopTraining, taskFields, useTrainState,
 } from './trainState';
 
@@ -232,6 +232,8 @@ export function TrainPanel() {
   const result = useTrainState((s) => s.result);
   const active = isActive(state);
   const ended = state === 'done' || state === 'stopped' || state === 'failed';
+  // a run the host was already training when this page loaded
+  useEffect(() => { void followHostRun(host); }, [host]);
   const line = progressText(progress, metrics, ended);
   return (
     <div className="train-panel" data-testid="train-panel">

@@ -235,6 +235,24 @@ export function stopPolling(): void {
   clearTimeout(polling);
 }
 
+/**
+ * A page loaded (or reloaded) while the host trains finds that run and
+ * follows it: its metrics so far, progress, checkpoints, Stop.
+ */
+export async function followHostRun(host: HostApi): Promise<void> {
+  if (useTrainState.getState().runId) return;
+  let runs: Awaited<ReturnType<HostApi['trainRuns']>>;
+  try {
+    runs = await host.trainRuns();
+  } catch {
+    return;
+  }
+  const live = [...runs].reverse().find((r) => isActive(r.state));
+  if (!live || useTrainState.getState().runId) return;
+  useTrainState.setState({ runId: live.runId, dir: live.dir, state: live.state, task: live.task, metrics: [], progress: null, error: null, result: null });
+  startPolling(host);
+}
+
 /** Start (or, with `resume`, continue the last run's directory to the Steps setting). */
 export async function startTraining(doc: StrataDocument, host: HostApi, resume = false): Promise<void> {
   const s = useTrainState.getState();
