@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { TensorValue } from '../core/onnx';
 import type { ShapeDtype } from '../core/shape';
 import type { DocNode } from '../document/schema';
+import { bfloat16Value, float16Value } from '../weights';
 import type { SliceRequest, SliceResponse, TensorSlice } from './api';
 
 export const SLICE_MAX = 128;
@@ -20,23 +21,10 @@ export const KEEP_RUNS = 4;
 
 // ---------------------------------------------------------------- values
 
-function halfToNumber(bits: number, bf16: boolean): number {
-  if (bf16) {
-    const u = new Uint32Array([bits << 16]);
-    return new Float32Array(u.buffer)[0];
-  }
-  const s = bits & 0x8000 ? -1 : 1;
-  const e = (bits >> 10) & 0x1f;
-  const f = bits & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
 /** A tensor's values as numbers (int64 through Number; float16/bfloat16 from their bit patterns). */
 export function numbersOf(t: TensorValue): ArrayLike<number> {
   if (t.data instanceof BigInt64Array) return Array.from(t.data, Number);
-  if (t.dtype === 'float16' || t.dtype === 'bfloat16') return Float32Array.from(t.data as Uint16Array, (b) => halfToNumber(b, t.dtype === 'bfloat16'));
+  if (t.dtype === 'float16' || t.dtype === 'bfloat16') return Float32Array.from(t.data as Uint16Array, t.dtype === 'bfloat16' ? bfloat16Value : float16Value);
   return t.data as ArrayLike<number>;
 }
 
