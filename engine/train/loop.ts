@@ -212,12 +212,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     return new Map(names.map((n) => [n, out[`${n}:host`]]));
   };
   const evaluate = async (): Promise<{ loss: number; accuracy?: number }> => {
-    const host = onDevice ? await weightsNow() : feeds;
     let sumW = 0, sumL = 0, sumA = 0;
     for (let i = 0; i < task.evalBatchCount; i++) {
       const b = task.evalBatch(i);
       const f: Record<string, ort.Tensor> = dataFeeds(evalGraph.g, b);
-      for (const p of [...evalGraph.g.params, ...evalGraph.g.state]) f[p.input] = host.get(p.input)!;
+      // the eval session runs on the same device: weights kept on the GPU go in as they are
+      for (const p of [...evalGraph.g.params, ...evalGraph.g.state]) f[p.input] = feeds.get(p.input)!;
       const out = await evalGraph.session.run(f);
       const w = weightSum(b);
       sumW += w;
