@@ -22,7 +22,7 @@ export const TRAIN_USAGE = `  train   MODEL --task mnist|copy|reverse|duplicate|
                 [--loss NAME] [--optimizer adam|sgd|momentum|adafactor|rmsprop] [--lr X]
                 [--schedule constant|rsqrt|cosine] [--warmup N] [--steps N] [--batch N] [--eval-every N]
                 [--checkpoint-every N] [--clip-grad-norm X] [--weight-decay X] [--length L] [--vocab V]
-                [--seed N] [--provider cpu|webgpu|cuda|dml]
+                [--seed N] [--provider cpu|webgpu|cuda|dml] [--no-remat]
                 [--dir RUN_DIR] [--resume] [--json]
 `;
 
@@ -31,7 +31,7 @@ const FLAGS = {
   warmup: { value: true }, steps: { value: true }, batch: { value: true }, 'eval-every': { value: true },
   'checkpoint-every': { value: true }, length: { value: true }, vocab: { value: true }, seed: { value: true },
   provider: { value: true }, dir: { value: true }, resume: { value: false }, json: { value: false }, threads: { value: true },
-  'clip-grad-norm': { value: true }, 'weight-decay': { value: true },
+  'clip-grad-norm': { value: true }, 'weight-decay': { value: true }, 'no-remat': { value: false },
 };
 
 function numberFlag(p: ParsedArgs, name: string): number | undefined {
@@ -108,7 +108,7 @@ export async function trainCommand(argv: string[], io: Io, opts: { tty?: boolean
     const result = await train({
       doc: model.doc, task, loss: loss === undefined ? undefined : resolveLoss(loss), optimizer, schedule, steps, evalEvery,
       checkpointEvery: flag(p, 'checkpoint-every') === undefined ? undefined : intFlag(p, 'checkpoint-every', 0, 1),
-      seed, provider, dir, resume: p.flags.has('resume'), signal: controller.signal,
+      seed, provider, dir, resume: p.flags.has('resume'), signal: controller.signal, remat: !p.flags.has('no-remat'),
       intraOpThreads: flag(p, 'threads') === undefined ? undefined : intFlag(p, 'threads', 0, 1),
       onNote: (line) => io.err(`strata: ${line}\n`),
       onProgress: (pr) => {

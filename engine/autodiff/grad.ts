@@ -181,6 +181,7 @@ export function addGradients(input: Model, opts: GradientOptions): Gradients {
       shape: (v) => shapes.shape(v),
       dtype: (v) => shapes.dtype(v),
       values: (v) => shapes.values(v),
+      fn: n.domain === STRATA_DOMAIN ? model.functions.find((f) => f.name === n.op) : undefined,
     };
     const gis = r.vjp(ctx);
     need.forEach((yes, j) => {

@@ -14,7 +14,7 @@
  * Sign, no variadic Sum, no int64 arithmetic, no ConvTranspose, no
  * com.microsoft *Grad kernels (absent from onnxruntime-node).
  */
-import type { ElemType, OnnxNode, OpType } from '../core/onnx';
+import type { ElemType, FunctionDef, OnnxNode, OpType } from '../core/onnx';
 import { ONNX_DTYPE } from '../core/onnx';
 import type { GraphBuilder } from './builder';
 import { AutodiffError, attrFloat, attrInt, attrInts, attrString, normAxis, numel, sliceRanges, windowOf } from './shapes';
@@ -36,6 +36,8 @@ export interface VjpContext {
   dtype(v: string): ElemType;
   /** a value's contents when known at build time (constants, folded shapes) */
   values(v: string): number[] | undefined;
+  /** for a call of a model-local function: its definition */
+  readonly fn?: FunctionDef;
 }
 
 export interface VjpRule {

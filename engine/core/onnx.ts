@@ -168,9 +168,17 @@ export interface Emitter {
   dtypeOf(value: string): DType | undefined;
   /**
    * Emits `build` as the model-local function `ai.strata.<name>` (one per
-   * distinct `key`) and calls it, unless functions are inlined.
+   * distinct `key`) and calls it, unless functions are inlined (`keep`: a
+   * function even then — one whose backward engine/autodiff takes from a
+   * registered VJP, as rematerialization does).
    */
-  fn(name: string, key: string, inputs: string[], nOut: number, build: (e: Emitter, inputs: string[]) => string[], doc?: string): string[];
+  fn(name: string, key: string, inputs: string[], nOut: number, build: (e: Emitter, inputs: string[]) => string[], doc?: string, opts?: { keep?: boolean }): string[];
+  /**
+   * Training that recomputes instead of storing (LowerOptions.remat):
+   * reversible layers lower their residual functions as kept `Remat`
+   * functions, whose backward recomputes them from their inputs.
+   */
+  readonly remat: boolean;
   /** a subgraph (the body of Scan, Loop or If) with the given formal inputs */
   subgraph(name: string, inputs: ValueInfo[], build: (e: Emitter, inputs: string[]) => string[], outputs: (names: string[]) => ValueInfo[]): Graph;
 }

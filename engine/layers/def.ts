@@ -207,6 +207,8 @@ export interface LowerKids {
   series(stack: string[], from?: number, to?: number): string[];
   /** lowers the slot with another emitter (inside a subgraph body: Scan, If) */
   slotIn(e: Emitter, name: string, inputs: string[]): string[];
+  /** lowers all children in series with another emitter (inside a function body) */
+  seriesIn(e: Emitter, stack: string[]): string[];
   /** the trace's shapes at the slot's inputs/outputs */
   slotSig(name: string): LowerSig;
 }

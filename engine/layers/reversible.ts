@@ -146,14 +146,24 @@ export const reversibleLayers = family('reversible', {
       }
       return [sum, ...context];
     },
-    // forward only: the reverse / reverse_and_grad recomputation is the backward pass's concern
+    // the forward pass; with remat (training), f is a kept `Remat` function whose backward recomputes it from
+    // the context instead of keeping its activations (Trax's reverse_and_grad recomputes the same way)
     lower: (e, ins, _p, sig, k) => {
       const [acc, ...context] = ins;
-      let stack = k.series(context);
       const att = k.slotArity('attention_layer');
-      if (att) stack = [...k.slot('attention_layer', stack.slice(0, att.nIn)), ...stack.slice(att.nIn)];
+      let residual: string;
+      if (e.remat) {
+        [residual] = e.fn('Remat', `Remat:${e.path}`, context, 1, (fe, ctx) => {
+          let stack = k.seriesIn(fe, ctx);
+          if (att) stack = [...k.slotIn(fe, 'attention_layer', stack.slice(0, att.nIn)), ...stack.slice(att.nIn)];
+          return [stack[0]];
+        }, "a reversible block's residual function f(context), recomputed in the backward pass", { keep: true });
+      } else {
+        let stack = k.series(context);
+        if (att) stack = [...k.slot('attention_layer', stack.slice(0, att.nIn)), ...stack.slice(att.nIn)];
+        residual = stack[0];
+      }
       const to = sig.outputs[0].dtype;
-      const residual = stack[0];
       const rDtype = e.dtypeOf(residual) ?? to;
       return [e.op1('Add', [cast(e, acc, sig.inputs[0].dtype, to), cast(e, residual, rDtype, to)]), ...context];
     },

@@ -29,6 +29,8 @@ export interface ModelState {
   stateIO?: boolean;
   /** main-graph values marked by Emitter.stopGradient */
   stopGradients?: Set<string>;
+  /** LowerOptions.remat */
+  remat?: boolean;
 }
 
 /** Where nodes go: the main graph, a subgraph body, or a function body. */
@@ -169,9 +171,11 @@ export class ScopeEmitter implements Emitter {
     if (this.scope.kind === 'graph') this.bindings.setState?.(name, value);
   }
 
-  fn(name: string, key: string, inputs: string[], nOut: number, build: (e: Emitter, inputs: string[]) => string[], doc?: string): string[] {
+  get remat(): boolean { return !!this.scope.model.remat; }
+
+  fn(name: string, key: string, inputs: string[], nOut: number, build: (e: Emitter, inputs: string[]) => string[], doc?: string, opts?: { keep?: boolean }): string[] {
     const m = this.scope.model;
-    if (m.inline) return build(this, inputs);
+    if (m.inline && !opts?.keep) return build(this, inputs);
     let fname = m.functionByKey.get(key);
     if (!fname) {
       fname = name;

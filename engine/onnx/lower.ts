@@ -77,6 +77,12 @@ export interface LowerOptions {
    * (dropout) mix in, so each step draws new masks from the same graph.
    */
   rngInput?: boolean;
+  /**
+   * Training with recomputation: reversible layers' residual functions become
+   * kept `Remat` functions whose backward recomputes them (engine/autodiff's
+   * remat VJP) instead of keeping their activations.
+   */
+  remat?: boolean;
 }
 
 export interface StateIO {
@@ -141,6 +147,7 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
   const mode = opts.mode ?? 'eval';
   const state: ModelState = { dtypes: new Map(), functions: new Map(), functionByKey: new Map(), inline: !!opts.inlineFunctions, gpu: !!opts.gpu, unroll: !!opts.unroll, mode, seed: opts.seed ?? 0 };
   state.stateIO = !!opts.stateIO;
+  state.remat = !!opts.remat;
   const main = new Scope(state, 'graph');
   const rngInputs: ValueInfo[] = [];
   if (opts.rngInput) {
@@ -261,6 +268,14 @@ export function lowerDocument(doc: Pick<StrataDocument, 'root' | 'input'>, opts:
           const after = t.stacks?.[i + 1];
           record(kidPath(i), c.node.kind, cur, after ?? c.outputs ?? []);
         }
+        return cur;
+      },
+      seriesIn: (se, stack) => {
+        let cur = [...stack];
+        t.children.forEach((c, i) => {
+          const a = c.analysis.arity!;
+          cur = [...lowerTrace(c, kidPath(i), cur.slice(0, a.nIn), se as ScopeEmitter), ...cur.slice(a.nIn)];
+        });
         return cur;
       },
       slotIn: (se, name, vals) => {

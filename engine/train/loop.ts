@@ -58,6 +58,11 @@ export interface TrainOptions {
   intraOpThreads?: number;
   /** the provider must run every node itself (no CPU fallback, inside the graph or for the session) */
   strict?: boolean;
+  /**
+   * Reversible layers recompute their residual functions in the backward pass
+   * instead of keeping their activations, as Trax's do (default true).
+   */
+  remat?: boolean;
 }
 
 /** The loop's progress report (the Host API's TrainProgress, with the split and an ETA that may be Infinity). */
@@ -135,7 +140,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const extra = [sig(task.signature.targets), sig(task.signature.weights)];
   checkObjective(o.doc.root, modelInput, extra, loss, metrics);
   const provider = o.provider ?? 'cpu';
-  const cfg: StepConfig = { model: o.doc.root, modelInput, extra, loss, metrics, optimizer: o.optimizer, schedule: o.schedule, seed: o.seed, gpu: provider !== 'cpu' };
+  const cfg: StepConfig = { model: o.doc.root, modelInput, extra, loss, metrics, optimizer: o.optimizer, schedule: o.schedule, seed: o.seed, gpu: provider !== 'cpu', remat: o.remat !== false };
   const step = buildTrainStep(cfg);
   const evalG = buildEvalGraph(cfg);
   const accAt = accuracyIndex(metrics);

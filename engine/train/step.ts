@@ -40,6 +40,8 @@ export interface StepConfig {
   gpu?: boolean;
   /** also output the model's own outputs (what an exported model gives): `StepGraph.outputs` */
   modelOutputs?: boolean;
+  /** reversible layers recompute their residual functions in the backward pass instead of keeping activations */
+  remat?: boolean;
 }
 
 export interface ParamIO {
@@ -88,6 +90,7 @@ function lower(cfg: StepConfig, mode: 'train' | 'eval'): Lowered {
     unroll: true,
     gpu: !!cfg.gpu,
     rngInput: mode === 'train',
+    remat: mode === 'train' && !!cfg.remat,
     ...(cfg.modelOutputs ? { probes: [MODEL_EDGE], probeData: true } : {}),
   });
 }
