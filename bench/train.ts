@@ -7,12 +7,17 @@
  *  3. a 2-layer TransformerLM on the `duplicate` task (>= 99% accuracy on the
  *     second half, the masked positions);
  *  4. steps per second and peak memory of TransformerLM (d_model 512, 6
- *     layers, length 256, batch 8).
+ *     layers, length 256, batch 8);
+ *  5. rematerialization: one training step of a 6-layer ReformerLM (full
+ *     attention, batch 2 x 1024) keeping activations and recomputing the
+ *     reversible blocks' residual functions (each in its own process, for
+ *     its peak memory).
  *
  *   npm run bench:train                 (all)
- *   npm run bench:train -- mlp cnn      (some: mlp, cnn, duplicate, speed)
+ *   npm run bench:train -- mlp cnn      (some: mlp, cnn, duplicate, speed, remat)
  *   BENCH_QUICK=1                       fewer steps (numbers, not the bars)
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,9 +29,17 @@ import { taskFromSpec } from '../engine/train/data';
 import { train } from '../engine/train/loop';
 import { parseOptimizer } from '../engine/train/optimizers';
 import { parseSchedule } from '../engine/train/schedules';
+import { buildTrainStep, slotValue } from '../engine/train/step';
+import { modelBytes } from '../engine/onnx/write';
+import { toOrtTensor } from '../engine/runtime/session';
+import { initialValue } from '../engine/weights';
 import '../kernels';
 
 const quick = !!process.env.BENCH_QUICK;
+if (process.argv[2] === 'remat-one') {
+  await rematStep(process.argv[3] === 'remat');
+  process.exit(0);
+}
 const root = join(import.meta.dirname ?? '.', '..');
 const want = new Set(process.argv.slice(2));
 const pick = (name: string): boolean => want.size === 0 || want.has(name);
@@ -94,4 +107,41 @@ if (pick('speed')) {
   console.log(`  steps 1-2 (graph, session, arena growth): ${times.slice(0, 2).map((t) => (t / 1000).toFixed(1)).join(' s, ')} s; then ${(1000 / median).toFixed(2)} steps/s (median of ${steady.length}: ${(median / 1000).toFixed(2)} s a step)`);
   console.log(`  ${total.toFixed(1)} s in all (with an eval batch and a checkpoint); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
   rmSync(dir, { recursive: true, force: true });
+}
+
+if (pick('remat')) {
+  console.log('remat: one training step of ReformerLM(vocab 256, d_model 256, d_ff 512, 6 layers, 4 heads, full attention), batch 2 x 1024, Adam, arena off');
+  for (const mode of ['plain', 'remat']) {
+    const r = spawnSync(process.execPath, [process.argv[1], 'remat-one', mode], { encoding: 'utf8' });
+    console.log(`  ${mode === 'remat' ? 'recomputing f  ' : 'keeping activations'}: ${r.stdout.trim() || r.stderr.trim()}`);
+  }
+  console.log('');
+}
+
+/** One process, one configuration: steps of the step graph, then its peak RSS. */
+async function rematStep(remat: boolean): Promise<void> {
+  const L = 1024, B = 2;
+  const doc = codeToDocument(`# input: int32[B,L]\nimport trax\nfrom trax import layers as tl\nmodel = tl.Serial(trax.models.ReformerLM(vocab_size=256, d_model=256, d_ff=512, n_layers=6, n_heads=4, max_len=${L}, attention_type=tl.SelfAttention, dropout=0.0), tl.LogSoftmax())\n`);
+  const g = buildTrainStep({ model: doc.root, modelInput: [{ dtype: 'int32', shape: [B, L] }], extra: [{ dtype: 'int32', shape: [B, L] }, { dtype: 'float32', shape: [B, L] }], loss: 'CrossEntropyLoss', metrics: [], optimizer: parseOptimizer('adam'), schedule: parseSchedule('constant', { value: 1e-4 }), seed: 0, remat });
+  // without the arena, RSS follows what the step holds at once
+  const s = await ort.InferenceSession.create(modelBytes(g.model), { graphOptimizationLevel: 'all', enableCpuMemArena: false });
+  const tok = Int32Array.from({ length: B * L }, (_, i) => (i * 7919) % 256);
+  const feeds: Record<string, ort.Tensor> = {
+    [g.data[0]]: new ort.Tensor('int32', tok, [B, L]), [g.data[1]]: new ort.Tensor('int32', tok, [B, L]), [g.data[2]]: new ort.Tensor('float32', new Float32Array(B * L).fill(1), [B, L]),
+  };
+  for (const p of [...g.params, ...g.state]) feeds[p.input] = toOrtTensor(initialValue({ ...p.ref, key: p.key }, 0));
+  for (const sl of g.slots) feeds[sl.input] = toOrtTensor(slotValue(sl.decl));
+  const times: number[] = [];
+  let loss = 0;
+  for (let k = 0; k < 3; k++) {
+    feeds[g.step!] = new ort.Tensor('float32', Float32Array.of(k + 1), []);
+    feeds[g.rng!] = new ort.Tensor('int32', Int32Array.of(k), []);
+    const t0 = performance.now();
+    const out = await s.run(feeds);
+    times.push(performance.now() - t0);
+    loss = (out[g.loss].data as Float32Array)[0];
+    for (const p of g.params) if (p.output) feeds[p.input] = out[p.output];
+    for (const sl of g.slots) feeds[sl.input] = out[sl.output];
+  }
+  console.log(`step ${Math.min(...times).toFixed(0)} ms (best of 3), loss after 3 steps ${loss.toFixed(6)}, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
