@@ -13,7 +13,7 @@ import { HyperParamError } from '../engine/train/hyper';
 import { type Progress, TrainError, train } from '../engine/train/loop';
 import { ObjectiveError, resolveLoss } from '../engine/train/objective';
 import { OPTIMIZER_NAMES, parseOptimizer } from '../engine/train/optimizers';
-import { SCHEDULE_KINDS, parseSchedule } from '../engine/train/schedules';
+import { SCHEDULE_KINDS, scheduleFor } from '../engine/train/schedules';
 import { type ParsedArgs, UsageError, choiceFlag, flag, intFlag, parseFlags } from './args';
 import { type Io, readModel, reportModelError } from './common';
 import '../kernels';
@@ -99,9 +99,7 @@ export async function trainCommand(argv: string[], io: Io, opts: { tty?: boolean
     const optimizer = parseOptimizer(optName, overrides);
     const warmup = intFlag(p, 'warmup', 0);
     const max = lr ?? optimizer.learningRate;
-    const schedule = parseSchedule(scheduleKind, scheduleKind === 'constant'
-      ? { value: max }
-      : scheduleKind === 'rsqrt' ? { max_value: max, n_warmup_steps: warmup } : { max_value: max, n_warmup_steps: warmup, n_steps: Math.max(steps, warmup + 1) });
+    const schedule = scheduleFor(scheduleKind, max, warmup, steps);
     const loss = flag(p, 'loss');
     io.err(`strata: ${task.description}\n`);
     let lastLen = 0;

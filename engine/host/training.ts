@@ -25,7 +25,7 @@ import { HyperParamError } from '../train/hyper';
 import { TrainError, type TrainOptions, train } from '../train/loop';
 import { ObjectiveError, resolveLoss } from '../train/objective';
 import { parseOptimizer } from '../train/optimizers';
-import { SCHEDULE_KINDS, parseSchedule } from '../train/schedules';
+import { SCHEDULE_KINDS, scheduleFor } from '../train/schedules';
 import type {
   ExportTrainedRequest, ExportTrainedResponse, TrainMetricsLine, TrainProgress, TrainRequest, TrainRunState, TrainStartResponse,
   TrainRunInfo, TrainStatusRequest, TrainStatusResponse, TrainStopResponse,
@@ -106,12 +106,6 @@ function readMetrics(run: Run): void {
 }
 
 /** The schedule as `strata train` builds it from --schedule, --lr and --warmup (cli/train.ts). */
-function scheduleFor(kind: string, max: number, warmup: number, steps: number) {
-  return parseSchedule(kind, kind === 'constant'
-    ? { value: max }
-    : kind === 'rsqrt' ? { max_value: max, n_warmup_steps: warmup } : { max_value: max, n_warmup_steps: warmup, n_steps: Math.max(steps, warmup + 1) });
-}
-
 export function createTrainHost(): TrainHost {
   const runs = new Map<string, Run>();
   let next = 1;

@@ -77,6 +77,17 @@ export function parseSchedule(kind: string, fields: HyperOverrides): Schedule {
   return s;
 }
 
+/**
+ * The schedule `strata train` and the app's Train panel make from their
+ * few choices: `kind` peaking at `max` after `warmup` steps, a cosine
+ * reaching its floor at the last of `steps`.
+ */
+export function scheduleFor(kind: string, max: number, warmup: number, steps: number): Schedule {
+  return parseSchedule(kind, kind === 'constant'
+    ? { value: max }
+    : kind === 'rsqrt' ? { max_value: max, n_warmup_steps: warmup } : { max_value: max, n_warmup_steps: warmup, n_steps: Math.max(steps, warmup + 1) });
+}
+
 interface BodyAndTail {
   value: number;
   bodyStart: number;

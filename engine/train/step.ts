@@ -18,7 +18,7 @@ import type { DocNode } from '../document/schema';
 import type { WeightDecl } from '../layers/def';
 import { Scope, ScopeEmitter, type ModelState } from '../onnx/emit';
 import { type Lowered, type WeightRef, RNG_INPUT, lowerDocument } from '../onnx/lower';
-import { addGradients } from '../autodiff';
+import { addGradients, graphNames } from '../autodiff';
 import { type Optimizer, type SlotDecl, emitOptimizerStep } from './optimizers';
 import { type Schedule, emitLearningRate } from './schedules';
 import { modelKey, trainingTree } from './objective';
@@ -118,21 +118,6 @@ function io(low: Lowered): { params: ParamIO[]; state: ParamIO[] } {
 
 const isFloat = (d: WeightDecl): boolean => d.dtype === 'float32' || d.dtype === 'float64' || d.dtype === 'float16' || d.dtype === 'bfloat16';
 
-/** Every value name of a graph (inputs, initializers, node outputs, subgraphs' too): what new nodes must not reuse. */
-function namesOf(m: Model): Set<string> {
-  const names = new Set<string>();
-  const walk = (nodes: Model['graph']['nodes']): void => {
-    for (const n of nodes) {
-      n.outputs.forEach((o) => names.add(o));
-      for (const a of Object.values(n.attrs ?? {})) if ('graph' in a) walk(a.graph.nodes);
-    }
-  };
-  m.graph.inputs.forEach((i) => names.add(i.name));
-  m.graph.initializers.forEach((i) => names.add(i.name));
-  walk(m.graph.nodes);
-  return names;
-}
-
 export function buildTrainStep(cfg: StepConfig): StepGraph {
   const low = lower(cfg, 'train');
   const { params, state } = io(low);
@@ -143,7 +128,7 @@ export function buildTrainStep(cfg: StepConfig): StepGraph {
   // the update, appended to the same graph
   const ms: ModelState = { dtypes: new Map(), functions: new Map(), functionByKey: new Map(), inline: true, gpu: !!cfg.gpu, mode: 'train', seed: cfg.seed };
   const scope = new Scope(ms, 'graph');
-  for (const n of namesOf(gm)) scope.reserve(n);
+  for (const n of graphNames(gm.graph)) scope.reserve(n);
   const e = new ScopeEmitter(scope, 'update');
   const stepName = 'step';
   scope.reserve(stepName);
