@@ -111,3 +111,18 @@ function layoutContainer(g: Placed): void {
   const extra = g.width - (inner + pad.left + pad.right);
   if (extra > 0) for (const k of kids) k.x = (k.x ?? 0) + extra / 2;
 }
+
+/** Each node's rectangle relative to its container, and its absolute x, y: [x, y, w, h, ax, ay]. */
+export function rectsOf(root: Placed): Record<string, [number, number, number, number, number, number]> {
+  const out: Record<string, [number, number, number, number, number, number]> = {};
+  const stack: [Placed, number, number][] = [[root, 0, 0]];
+  while (stack.length) {
+    const [n, ox, oy] = stack.pop()!;
+    for (const c of n.children ?? []) {
+      const x = c.x ?? 0, y = c.y ?? 0;
+      out[c.id] = [x, y, c.width ?? 0, c.height ?? 0, ox + x, oy + y];
+      if (c.children) stack.push([c, ox + x, oy + y]);
+    }
+  }
+  return out;
+}

@@ -4,7 +4,7 @@
  * request, and the running one's result is dropped (a newer one is coming).
  * A layout that has run for long is cut short (the worker is restarted).
  */
-import type { Placed } from './boxLayout';
+import { type Placed, rectsOf } from './boxLayout';
 import type { ElkInput } from './project';
 
 export interface LayoutRequest { seq: number; graph: ElkInput }
@@ -96,17 +96,7 @@ export class LayoutClient {
       if (this.disposed || this.running?.seq !== seq || !this.inThread) return;
       const started = performance.now();
       const out = this.inThread(structuredClone(graph));
-      const rects: Record<string, [number, number, number, number, number, number]> = {};
-      const stack: [Placed, number, number][] = [[out, 0, 0]];
-      while (stack.length) {
-        const [n, ox, oy] = stack.pop()!;
-        for (const c of n.children ?? []) {
-          const x = c.x ?? 0, y = c.y ?? 0;
-          rects[c.id] = [x, y, c.width ?? 0, c.height ?? 0, ox + x, oy + y];
-          if (c.children) stack.push([c, ox + x, oy + y]);
-        }
-      }
-      this.reply({ seq, rects, width: out.width ?? 0, height: out.height ?? 0, ms: performance.now() - started, engine: 'box' });
+      this.reply({ seq, rects: rectsOf(out), width: out.width ?? 0, height: out.height ?? 0, ms: performance.now() - started, engine: 'box' });
     }, 0);
   }
 

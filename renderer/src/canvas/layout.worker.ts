@@ -6,27 +6,13 @@
  */
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkNode } from 'elkjs/lib/elk-api';
-import { type Placed, boxLayout, countNodes } from './boxLayout';
+import { type Placed, boxLayout, countNodes, rectsOf } from './boxLayout';
 import type { LayoutReply, LayoutRequest } from './layout';
 
 const elk = new ELK();
 /** Above this many nodes the box layout is used (elkjs takes seconds, then overflows). */
 const ELK_MAX_NODES = 1200;
 
-/** Each node's rectangle relative to its container, and its absolute x, y: [x, y, w, h, ax, ay]. */
-function rectsOf(root: Placed): Record<string, [number, number, number, number, number, number]> {
-  const out: Record<string, [number, number, number, number, number, number]> = {};
-  const stack: [Placed, number, number][] = [[root, 0, 0]];
-  while (stack.length) {
-    const [n, ox, oy] = stack.pop()!;
-    for (const c of n.children ?? []) {
-      const x = c.x ?? 0, y = c.y ?? 0;
-      out[c.id] = [x, y, c.width ?? 0, c.height ?? 0, ox + x, oy + y];
-      if (c.children) stack.push([c, ox + x, oy + y]);
-    }
-  }
-  return out;
-}
 
 function answer(seq: number, out: Placed, engine: 'elk' | 'box', started: number): void {
   const reply: LayoutReply = { seq, rects: rectsOf(out), width: out.width ?? 0, height: out.height ?? 0, ms: performance.now() - started, engine };
