@@ -16,7 +16,7 @@ import type { CaseNode } from '../layers/cases/types';
 import { positionalEncodingTable } from '../layers/attention';
 import type { LowerOptions, WeightRef } from './lower';
 import { rng } from '../../test/ort';
-import { plain, run as runLowered } from '../../test/lowering';
+import { close, plain, run as runLowered } from '../../test/lowering';
 import { conformanceCases } from '../../test/conformance';
 
 interface Arr { shape: number[]; data: number[] }
@@ -37,13 +37,6 @@ async function run(root: DocNode, inputs: { a: Arr; dtype?: DType }[], weights: 
   return plain(await runLowered(root, inputs, { weights, lower: opts }));
 }
 
-function close(got: Arr, want: Arr, rtol = 1e-5, atol = 1e-6): void {
-  expect(got.shape).toEqual(want.shape);
-  got.data.forEach((v, i) => {
-    const w = want.data[i];
-    if (!(Math.abs(v - w) <= atol + rtol * Math.abs(w))) expect(v, `element ${i}`).toBeCloseTo(w, 6);
-  });
-}
 
 // ---------------------------------------------------------------- references
 

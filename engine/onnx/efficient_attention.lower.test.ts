@@ -18,7 +18,7 @@ import { hashRotations } from '../layers/efficient_attention';
 import { type LowerOptions, type WeightRef, lowerDocument } from './lower';
 import { modelBytes } from './write';
 import { rng } from '../../test/ort';
-import { plain, run as runLowered } from '../../test/lowering';
+import { close as closeTo, plain, run as runLowered } from '../../test/lowering';
 
 interface Arr { shape: number[]; data: number[] }
 type Mat = number[][];
@@ -40,15 +40,8 @@ async function run(root: DocNode, inputs: { a: Arr; dtype?: DType }[], weights: 
   return plain(await runLowered(root, inputs, { weights, lower: opts }))[0];
 }
 
-function close(got: Arr, want: Arr, rtol = 1e-4, atol = 1e-5): void {
-  expect(got.shape).toEqual(want.shape);
-  let worst = 0, at = -1;
-  got.data.forEach((v, i) => {
-    const ex = Math.abs(v - want.data[i]) / (atol + rtol * Math.abs(want.data[i]));
-    if (!(ex <= worst)) { worst = Number.isNaN(ex) ? Infinity : ex; at = i; }
-  });
-  expect(worst, `element ${at}: got ${got.data[at]}, want ${want.data[at]}`).toBeLessThanOrEqual(1);
-}
+/** test/lowering's close, with this file's tolerances */
+const close = (got: Arr, want: Arr, rtol = 1e-4, atol = 1e-5): void => closeTo(got, want, rtol, atol);
 
 // ---------------------------------------------------------------- references
 

@@ -14,7 +14,7 @@ import type { CaseNode } from '../layers/cases/types';
 import { infiniteCycles, infiniteNoiseKey, threefry2x32 } from '../layers/position_encodings';
 import type { LowerOptions, WeightRef } from './lower';
 import { rng } from '../../test/ort';
-import { plain, run as runLowered } from '../../test/lowering';
+import { close as closeTo, plain, run as runLowered } from '../../test/lowering';
 
 interface Arr { shape: number[]; data: number[] }
 
@@ -30,15 +30,8 @@ async function run(root: DocNode, x: Arr, weights: (ref: WeightRef) => Arr = noW
   return plain(await runLowered(root, [{ a: x, dtype }], { weights, lower: opts }))[0];
 }
 
-function close(got: Arr, want: Arr, rtol = 1e-5, atol = 1e-5): void {
-  expect(got.shape).toEqual(want.shape);
-  let worst = 0, at = -1;
-  got.data.forEach((v, i) => {
-    const ex = Math.abs(v - want.data[i]) / (atol + rtol * Math.abs(want.data[i]));
-    if (!(ex <= worst)) { worst = Number.isNaN(ex) ? Infinity : ex; at = i; }
-  });
-  expect(worst, `element ${at}: got ${got.data[at]}, want ${want.data[at]}`).toBeLessThanOrEqual(1);
-}
+/** test/lowering's close, with this file's tolerances */
+const close = (got: Arr, want: Arr, rtol = 1e-5, atol = 1e-5): void => closeTo(got, want, rtol, atol);
 
 describe('AxialPositionalEncoding', () => {
   const shape = [2, 3], dEmbs = [2, 3];

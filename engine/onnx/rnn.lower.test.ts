@@ -12,7 +12,7 @@ import { caseToNode } from '../layers/cases/all';
 import type { CaseNode } from '../layers/cases/types';
 import { type LowerOptions, lowerDocument } from './lower';
 import { rng } from '../../test/ort';
-import { plain, run as runLowered } from '../../test/lowering';
+import { close, plain, run as runLowered } from '../../test/lowering';
 import { conformanceCases } from '../../test/conformance';
 
 interface Arr { shape: number[]; data: number[] }
@@ -39,13 +39,6 @@ async function run(root: DocNode, inputs: { a: Arr; dtype?: DType }[], weights: 
   }));
 }
 
-function close(got: Arr, want: Arr, rtol = 1e-5, atol = 1e-6): void {
-  expect(got.shape).toEqual(want.shape);
-  got.data.forEach((v, i) => {
-    const w = want.data[i];
-    if (!(Math.abs(v - w) <= atol + rtol * Math.abs(w))) expect(v, `element ${i}`).toBeCloseTo(w, 6);
-  });
-}
 
 // ---------------------------------------------------------------- references (row-major, last axis = features)
 
